@@ -1,0 +1,47 @@
+// Every tunable of a node, with its default and the reason for it. Collaborators (clock,
+// identity, front end) are injected separately; this struct is plain data.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace peerchat {
+
+inline constexpr std::uint32_t protocol_version_min = 1;
+inline constexpr std::uint32_t protocol_version_max = 1;
+
+struct config {
+  std::string name;        // display name; need not be unique, the id disambiguates
+  std::string room;        // empty when joining: adopt the room of the member we join through
+  std::string listen = "0.0.0.0:0";  // port 0: the OS picks one and `ready` reports it
+  std::string join;        // HOST:PORT of any member, empty to found a room
+  std::string data_dir;    // holds the identity key (mode 0600)
+
+  // A frame larger than this closes the link before anything is allocated. Chat frames are
+  // small; 1 MiB leaves room for member lists of thousands and for file chunks later.
+  std::size_t max_frame_bytes = 1 << 20;
+  // Per-link send queue bound. A peer that stops reading is dropped once this fills, so one
+  // stuck peer can never grow our memory; 8 MiB rides out seconds of congestion.
+  std::size_t send_queue_max_bytes = 8 << 20;
+  std::size_t send_queue_max_frames = 8192;
+  // A connection must finish TLS and hello within this, or it is closed.
+  std::chrono::milliseconds handshake_timeout{5000};
+  // Links this node dials by itself; others may dial us up to max_links. A small room stays
+  // a full mesh; a large one becomes a random graph that flooding still covers.
+  std::size_t target_links = 8;
+  std::size_t max_links = 64;
+  // Upper bound on member records (including tombstones of members that left).
+  std::size_t max_members = 10000;
+  // Longest chat line accepted from the user or the network.
+  std::size_t max_text_bytes = 4096;
+  // An author's event that arrives ahead of a gap waits this long for the gap to fill.
+  std::chrono::milliseconds reorder_wait{2000};
+  // Retry delay for members we failed to dial.
+  std::chrono::milliseconds redial_backoff{2000};
+  // On leave, wait at most this long for the goodbye to reach our links.
+  std::chrono::milliseconds leave_flush_timeout{1000};
+};
+
+}  // namespace peerchat

@@ -1,0 +1,39 @@
+#include "core/error.hpp"
+
+#include <string>
+
+namespace peerchat {
+namespace {
+
+class category final : public std::error_category {
+public:
+  const char* name() const noexcept override { return "peerchat"; }
+  std::string message(int code) const override {
+    switch (static_cast<errc>(code)) {
+      case errc::frame_too_large: return "frame larger than the limit";
+      case errc::frame_malformed: return "malformed frame";
+      case errc::hello_timeout: return "no hello within the timeout";
+      case errc::hello_expected: return "first frame was not a hello";
+      case errc::wrong_version: return "unsupported protocol version";
+      case errc::wrong_room: return "wrong room";
+      case errc::self_connection: return "connection to self";
+      case errc::duplicate_link: return "duplicate link from the same peer";
+      case errc::bad_signature: return "bad signature";
+      case errc::event_malformed: return "malformed event";
+      case errc::send_queue_full: return "send queue full (peer not reading)";
+      case errc::protocol_violation: return "protocol violation";
+      case errc::key_file_unreadable: return "identity key file unreadable";
+      case errc::bad_address: return "bad address (expected HOST:PORT)";
+    }
+    return "unknown peerchat error " + std::to_string(code);
+  }
+};
+
+}  // namespace
+
+const std::error_category& peerchat_category() noexcept {
+  static const category instance;
+  return instance;
+}
+
+}  // namespace peerchat

@@ -1,0 +1,34 @@
+// peerchat's error codes, usable as std::error_code. Every code has a message.
+#pragma once
+
+#include <system_error>
+
+namespace peerchat {
+
+enum class errc {
+  frame_too_large = 1,
+  frame_malformed,
+  hello_timeout,
+  hello_expected,
+  wrong_version,
+  wrong_room,
+  self_connection,
+  duplicate_link,
+  bad_signature,
+  event_malformed,
+  send_queue_full,
+  protocol_violation,
+  key_file_unreadable,
+  bad_address,
+};
+
+const std::error_category& peerchat_category() noexcept;
+
+inline std::error_code make_error_code(errc e) noexcept {
+  return {static_cast<int>(e), peerchat_category()};
+}
+
+}  // namespace peerchat
+
+template <>
+struct std::is_error_code_enum<peerchat::errc> : std::true_type {};

@@ -1,0 +1,85 @@
+// peerchat: parses options, loads the identity, runs one node with one front end.
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
+
+#include "core/config.hpp"
+#include "crypto/identity.hpp"
+#include "node/node.hpp"
+#include "ui/frontend.hpp"
+
+namespace {
+
+std::string default_data_dir(const std::string& name) {
+  const char* xdg = std::getenv("XDG_DATA_HOME");
+  const char* home = std::getenv("HOME");
+  std::filesystem::path base = xdg && *xdg ? xdg : (home ? std::filesystem::path(home) / ".local/share" : ".");
+  // One directory per name, so several people can try peerchat on one machine.
+  return (base / "peerchat" / name).string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  peerchat::config cfg;
+  const char* user = std::getenv("USER");
+  cfg.name = user && *user ? user : "anon";
+  bool json = false;
+  std::string log_level = "info";
+  peerchat::ui::frontend_options ui_options;
+
+  CLI::App app{"peerchat: serverless peer-to-peer group chat"};
+  app.add_option("--name", cfg.name, "display name (default: $USER)");
+  app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
+      ->capture_default_str();
+  app.add_option("--join", cfg.join, "HOST:PORT of any member of the room to join");
+  app.add_option("--room", cfg.room, "room name (default: a new random one, or the joined member's)");
+  app.add_option("--data-dir", cfg.data_dir, "identity and state (default: $XDG_DATA_HOME/peerchat/NAME)");
+  app.add_flag("--json", json, "machine mode: commands on stdin, one JSON event per line on stdout");
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  app.add_option("--max-links", cfg.max_links, "most links accepted")->capture_default_str();
+  app.add_option("--target-links", cfg.target_links, "links this node dials by itself")->capture_default_str();
+  app.add_option("--run-hint", ui_options.run_hint, "how the join hint is phrased")->group("");
+  CLI11_PARSE(app, argc, argv);
+
+  auto logger = spdlog::stderr_color_mt("peerchat");
+  spdlog::set_default_logger(logger);
+  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death
+
+  if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir(cfg.name);
+  try {
+    peerchat::crypto_init();
+    std::error_code ec;
+    const auto id = peerchat::identity::load_or_create(cfg.data_dir, ec);
+    if (ec) {
+      spdlog::error("cannot use data directory {}: {}", cfg.data_dir, ec.message());
+      return 1;
+    }
+
+    const bool interactive = !json && ::isatty(STDIN_FILENO);
+    auto ui = interactive ? peerchat::ui::make_terminal_frontend(ui_options)
+                          : peerchat::ui::make_json_frontend();
+    peerchat::node node(cfg, id, [&ui](const peerchat::ui_event_t& e) { ui->show(e); });
+
+    boost::asio::signal_set signals(node.context(), SIGINT, SIGTERM);
+    signals.async_wait([&node](boost::system::error_code signal_ec, int) {
+      if (!signal_ec) node.leave();
+    });
+    ui->start(node);
+    const std::error_code result = node.run();
+    ui->stop();
+    return result ? 1 : 0;
+  } catch (const std::exception& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+}

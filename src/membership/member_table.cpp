@@ -1,0 +1,115 @@
+#include "membership/member_table.hpp"
+
+#include <algorithm>
+
+namespace peerchat {
+
+const char* to_string(member_state s) {
+  switch (s) {
+    case member_state::alive: return "alive";
+    case member_state::suspect: return "suspect";
+    case member_state::failed: return "failed";
+    case member_state::left: return "left";
+  }
+  return "unknown";
+}
+
+namespace {
+
+int gravity(member_state s) { return static_cast<int>(s); }
+
+merge_outcome transition(const member& before, const member& after) {
+  const bool was_live = is_live(before.state), now_live = is_live(after.state);
+  if (!was_live && now_live) return merge_outcome::joined;
+  if (was_live && after.state == member_state::left) return merge_outcome::left;
+  if (was_live && after.state == member_state::failed) return merge_outcome::failed;
+  return merge_outcome::updated;
+}
+
+}  // namespace
+
+member_table::member_table(member self, std::size_t max_members)
+    : self_id_(self.id), max_members_(std::max<std::size_t>(max_members, 1)) {
+  members_.emplace(self.id, std::move(self));
+}
+
+merge_result member_table::merge(const member& incoming) {
+  if (incoming.id == self_id_) {
+    member& me = members_.at(self_id_);
+    const bool rumour = incoming.state != me.state || incoming.name != me.name ||
+                        incoming.addr != me.addr;
+    if (incoming.incarnation < me.incarnation || !rumour || !is_live(me.state)) return {};
+    me.incarnation = incoming.incarnation + 1;
+    return {merge_outcome::refuted, me.name};
+  }
+
+  auto it = members_.find(incoming.id);
+  if (it == members_.end()) {
+    if (members_.size() >= max_members_ && !make_room()) return {merge_outcome::rejected, {}};
+    members_.emplace(incoming.id, incoming);
+    // A member first heard of as dead is only a tombstone: there is nothing to announce.
+    return {is_live(incoming.state) ? merge_outcome::joined : merge_outcome::unchanged, {}};
+  }
+
+  member& known = it->second;
+  const bool newer = incoming.incarnation > known.incarnation ||
+                     (incoming.incarnation == known.incarnation &&
+                      gravity(incoming.state) > gravity(known.state));
+  if (!newer) return {};
+  merge_result result{transition(known, incoming), known.name};
+  known = incoming;
+  return result;
+}
+
+const member& member_table::update_self(std::string name, std::string addr) {
+  member& me = members_.at(self_id_);
+  me.name = std::move(name);
+  me.addr = std::move(addr);
+  ++me.incarnation;
+  return me;
+}
+
+void member_table::set_self_state(member_state s) {
+  member& me = members_.at(self_id_);
+  me.state = s;
+  ++me.incarnation;
+}
+
+void member_table::rename(const peer_id& id, std::string name) {
+  if (auto it = members_.find(id); it != members_.end()) it->second.name = std::move(name);
+}
+
+const member* member_table::find(const peer_id& id) const {
+  auto it = members_.find(id);
+  return it == members_.end() ? nullptr : &it->second;
+}
+
+std::vector<const member*> member_table::all() const {
+  std::vector<const member*> out;
+  out.reserve(members_.size());
+  for (const auto& [id, m] : members_) out.push_back(&m);
+  std::sort(out.begin(), out.end(),
+            [](const member* a, const member* b) { return a->joined_at < b->joined_at; });
+  return out;
+}
+
+std::vector<const member*> member_table::live_others() const {
+  std::vector<const member*> out;
+  for (const auto& [id, m] : members_)
+    if (id != self_id_ && is_live(m.state)) out.push_back(&m);
+  return out;
+}
+
+bool member_table::make_room() {
+  // Evict the oldest tombstone; live members are never evicted to make room for strangers.
+  auto victim = members_.end();
+  for (auto it = members_.begin(); it != members_.end(); ++it) {
+    if (is_live(it->second.state)) continue;
+    if (victim == members_.end() || it->second.joined_at < victim->second.joined_at) victim = it;
+  }
+  if (victim == members_.end()) return false;
+  members_.erase(victim);
+  return true;
+}
+
+}  // namespace peerchat

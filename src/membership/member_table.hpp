@@ -1,0 +1,74 @@
+// Every member's record and the rules for merging records heard from others (SWIM /
+// memberlist style). A higher incarnation wins; at equal incarnation the graver state wins
+// (alive < suspect < failed < left). Only a member itself raises its incarnation: it does so
+// to change its name or address and to refute rumours of its death.
+// Bounded: at most `max_members` records; tombstones (failed/left) are evicted first.
+// Sans-IO and single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+
+namespace peerchat {
+
+enum class member_state { alive, suspect, failed, left };
+const char* to_string(member_state s);
+inline bool is_live(member_state s) { return s == member_state::alive || s == member_state::suspect; }
+
+struct member {
+  peer_id id;
+  std::string name;
+  std::string addr;
+  std::uint64_t incarnation = 0;
+  member_state state = member_state::alive;
+  microseconds joined_at{0};
+};
+
+// What a merge changed, so the caller can tell the user and forward the news.
+enum class merge_outcome {
+  unchanged,  // nothing new: do not forward
+  joined,     // a member we did not count as live now is
+  left,       // a live member announced its departure
+  failed,     // a live member was declared failed
+  updated,    // same liveness, newer record (name, address or suspicion)
+  refuted,    // a rumour about ourselves: we raised our incarnation and must spread it
+  rejected,   // the table is full of live members
+};
+
+struct merge_result {
+  merge_outcome outcome = merge_outcome::unchanged;
+  std::string old_name;  // the name before the merge, for "OLD is now NEW"
+};
+
+class member_table {
+public:
+  member_table(member self, std::size_t max_members);
+
+  merge_result merge(const member& incoming);
+
+  const member& self() const { return members_.at(self_id_); }
+  // Changes our own name and address; raises our incarnation so the news wins everywhere.
+  const member& update_self(std::string name, std::string addr);
+  void set_self_state(member_state s);
+  // Applies an authenticated name change (a signed nick event) without touching liveness.
+  void rename(const peer_id& id, std::string name);
+
+  const member* find(const peer_id& id) const;
+  std::vector<const member*> all() const;
+  std::vector<const member*> live_others() const;
+  std::size_t size() const { return members_.size(); }
+
+private:
+  bool make_room();
+
+  peer_id self_id_;
+  std::size_t max_members_;
+  std::unordered_map<peer_id, member> members_;
+};
+
+}  // namespace peerchat

@@ -1,0 +1,97 @@
+#include "net/link.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/error.hpp"
+
+namespace peerchat {
+
+namespace asio = boost::asio;
+
+namespace {
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t write_batch = 64 * 1024;
+}  // namespace
+
+link::link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed)
+    : stream_(std::move(stream)),
+      cfg_(cfg),
+      reader_(cfg.max_frame_bytes),
+      queue_(cfg.send_queue_max_frames, cfg.send_queue_max_bytes),
+      wake_writer_(stream_.get_executor(), asio::steady_timer::time_point::max()),
+      on_frame_(std::move(on_frame)),
+      on_closed_(std::move(on_closed)) {}
+
+void link::start() {
+  asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->read_loop(); },
+                 asio::detached);
+  asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->write_loop(); },
+                 asio::detached);
+}
+
+void link::send(std::shared_ptr<const std::string> frame) {
+  if (stopped_ || closing_) return;
+  if (!queue_.push(std::move(frame))) return stop(errc::send_queue_full);
+  wake_writer_.cancel_one();
+}
+
+void link::close_after_flush(std::shared_ptr<const std::string> last) {
+  if (stopped_ || closing_) return;
+  if (last) queue_.push(std::move(last));  // a full queue loses only the courtesy Bye
+  closing_ = true;
+  wake_writer_.cancel_one();
+}
+
+void link::stop(std::error_code why) {
+  if (stopped_) return;
+  stopped_ = true;
+  boost::system::error_code ignored;
+  stream_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  stream_.lowest_layer().close(ignored);
+  wake_writer_.cancel();
+  asio::post(stream_.get_executor(), [self = shared_from_this(), why] { self->on_closed_(why); });
+}
+
+asio::awaitable<void> link::read_loop() {
+  std::string buffer(read_chunk, '\0');
+  boost::system::error_code ec;
+  while (!stopped_) {
+    const std::size_t n = co_await stream_.async_read_some(
+        asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    reader_.feed(std::string_view(buffer.data(), n));
+    std::error_code frame_ec;
+    while (!stopped_) {
+      auto frame = reader_.next(frame_ec);
+      if (frame_ec) co_return stop(frame_ec);
+      if (!frame) break;
+      on_frame_(std::move(*frame));
+    }
+  }
+  stop(ec ? std::error_code(ec) : std::error_code{});
+}
+
+asio::awaitable<void> link::write_loop() {
+  std::string batch;
+  boost::system::error_code ec;
+  while (!stopped_) {
+    if (queue_.empty()) {
+      if (closing_) break;
+      co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      continue;  // woken by send(), close_after_flush() or stop()
+    }
+    batch.clear();
+    queue_.pop_batch(batch, write_batch);
+    co_await asio::async_write(stream_, asio::buffer(batch),
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return stop(ec);
+  }
+  stop({});
+}
+
+}  // namespace peerchat

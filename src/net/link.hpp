@@ -1,0 +1,60 @@
+// One authenticated TLS connection to a peer: a reader and a writer coroutine on the node's
+// executor, a bounded send queue, and one idempotent stop(). Frames are decoded here and
+// handed on; protocol decisions are the room core's.
+//
+// Threading: every member function must be called on the node's thread. Handlers are never
+// called from inside a member function: they are posted, so callers need not fear reentry.
+// Lifetime: the link keeps itself alive (shared_from_this) until both coroutines end.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "core/config.hpp"
+#include "net/send_queue.hpp"
+#include "proto/peerchat.pb.h"
+#include "wire/frame.hpp"
+
+namespace peerchat {
+
+using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+class link : public std::enable_shared_from_this<link> {
+public:
+  using frame_handler = std::function<void(wire::pb::Frame)>;
+  using closed_handler = std::function<void(std::error_code)>;
+
+  link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed);
+
+  void start();
+  // Queues an encoded frame. If the queue is full the link stops with send_queue_full.
+  void send(std::shared_ptr<const std::string> frame);
+  // Sends what is queued (plus `last`, if any), then closes. New sends are ignored.
+  void close_after_flush(std::shared_ptr<const std::string> last = nullptr);
+  void stop(std::error_code why);
+
+  std::size_t queued_bytes() const { return queue_.bytes(); }
+  bool stopped() const { return stopped_; }
+
+private:
+  boost::asio::awaitable<void> read_loop();
+  boost::asio::awaitable<void> write_loop();
+
+  tls_stream stream_;
+  const config& cfg_;
+  wire::frame_reader reader_;
+  send_queue queue_;
+  boost::asio::steady_timer wake_writer_;
+  frame_handler on_frame_;
+  closed_handler on_closed_;
+  bool closing_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace peerchat

@@ -1,0 +1,53 @@
+// What a node reports to its front end. Plain values, produced on the node's thread.
+#pragma once
+
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "membership/member_table.hpp"
+
+namespace peerchat {
+
+enum class leave_reason { left, failed };
+
+struct peer_info {
+  peer_id id;
+  std::string name;
+  std::string addr;
+};
+
+struct member_info {
+  peer_info peer;
+  microseconds since{0};  // wall clock of the member's join
+  member_state state = member_state::alive;
+};
+
+namespace ui_event {
+
+struct ready { peer_info self; std::string room; };
+struct member_joined { peer_info peer; };
+struct member_left { peer_info peer; leave_reason reason; };
+struct message {
+  event_id id;
+  peer_info from;
+  seq_no seq;
+  lamport_time lamport;
+  microseconds sent{0};
+  std::string text;
+  bool late = false;  // arrived after newer events of the same author were shown
+};
+struct nick { peer_info peer; std::string old_name; std::string new_name; };
+struct nodes { std::vector<member_info> members; };
+struct help { std::vector<std::string> lines; };
+struct error { std::string message; };
+
+}  // namespace ui_event
+
+using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
+                                ui_event::message, ui_event::nick, ui_event::nodes,
+                                ui_event::help, ui_event::error>;
+
+}  // namespace peerchat

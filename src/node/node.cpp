@@ -1,0 +1,266 @@
+#include "node/node.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include <unordered_map>
+
+#include "core/address.hpp"
+#include "core/error.hpp"
+#include "crypto/identity.hpp"
+#include "crypto/tls.hpp"
+#include "net/link.hpp"
+#include "node/room.hpp"
+#include "wire/frame.hpp"
+
+namespace peerchat {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+struct node::impl {
+  impl(config c, const identity& ident, ui_sink s)
+      : cfg(std::move(c)), id(ident), sink(std::move(s)), tls(make_tls_context(ident)),
+        core(cfg, ident, clock.now()) {}
+
+  config cfg;
+  const identity& id;
+  ui_sink sink;
+  asio::io_context ioc{1};
+  asio::ssl::context tls;
+  tcp::acceptor acceptor{ioc};
+  asio::steady_timer tick_timer{ioc};
+  asio::steady_timer shutdown_timer{ioc};
+  system_clock clock;
+  room core;
+  std::unordered_map<link_id, std::shared_ptr<link>> links;
+  link_id next_link = 1;
+  bool finishing = false;
+  std::error_code result;
+
+  std::error_code bind();
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> dial(std::string addr);
+  asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
+  void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
+  void pump();
+  void execute(room_action& a);
+  void finish(std::error_code error);
+  void arm_timer();
+
+  template <class F>
+  void input(F&& f) {
+    f(clock.now());
+    pump();
+  }
+};
+
+std::error_code node::impl::bind() {
+  auto hp = parse_host_port(cfg.listen);
+  if (!hp) return errc::bad_address;
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(hp->host, ec);
+  if (ec) return ec;
+  tcp::endpoint endpoint(address, hp->port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  return ec;
+}
+
+asio::awaitable<void> node::impl::accept_loop() {
+  while (acceptor.is_open()) {
+    boost::system::error_code ec;
+    tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      if (ec == asio::error::operation_aborted) co_return;
+      spdlog::warn("accept failed: {}", ec.message());
+      continue;
+    }
+    asio::co_spawn(ioc, secure(std::move(socket), {}), asio::detached);
+  }
+}
+
+asio::awaitable<void> node::impl::dial(std::string addr) {
+  boost::system::error_code ec;
+  auto hp = parse_host_port(addr);
+  if (!hp) {
+    input([&](instant now) { core.on_dial_failed(addr, errc::bad_address, now); });
+    co_return;
+  }
+  tcp::resolver resolver(ioc);
+  auto endpoints = co_await resolver.async_resolve(hp->host, std::to_string(hp->port),
+                                                    asio::redirect_error(asio::use_awaitable, ec));
+  tcp::socket socket(ioc);
+  if (!ec) {
+    asio::steady_timer timeout(ioc, cfg.handshake_timeout);
+    auto winner = co_await (asio::async_connect(socket, endpoints, asio::redirect_error(asio::use_awaitable, ec)) ||
+                            timeout.async_wait(asio::use_awaitable));
+    if (winner.index() == 1) ec = asio::error::timed_out;
+  }
+  if (ec) {
+    spdlog::debug("dial {} failed: {}", addr, ec.message());
+    input([&](instant now) { core.on_dial_failed(addr, ec, now); });
+    co_return;
+  }
+  co_await secure(std::move(socket), addr);
+}
+
+// TLS handshake with a deadline, then hand the authenticated stream to the core.
+asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_addr) {
+  boost::system::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  const std::string ip = ec ? std::string("?") : remote.address().to_string();
+  const std::string who = ec ? ip : host_port{ip, remote.port()}.str();
+  socket.set_option(tcp::no_delay(true), ec);
+  tls_stream stream(std::move(socket), tls);
+  asio::steady_timer timeout(ioc, cfg.handshake_timeout);
+  const auto side = dialed_addr.empty() ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
+  auto winner = co_await (stream.async_handshake(side, asio::redirect_error(asio::use_awaitable, ec)) ||
+                          timeout.async_wait(asio::use_awaitable));
+  if (winner.index() == 1) ec = asio::error::timed_out;
+  std::optional<peer_id> peer;
+  if (!ec && !(peer = peer_id_from_session(stream.native_handle()))) ec = asio::error::access_denied;
+  if (ec) {
+    if (ec == asio::error::timed_out) spdlog::warn("TLS handshake with {} timed out", who);
+    else spdlog::warn("TLS handshake with {} failed: {}", who, ec.message());
+    if (!dialed_addr.empty()) input([&](instant now) { core.on_dial_failed(dialed_addr, ec, now); });
+    co_return;
+  }
+  if (finishing) co_return;
+  adopt(std::move(stream), *peer, std::move(dialed_addr), ip);
+}
+
+void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip) {
+  const link_id lid = next_link++;
+  auto l = std::make_shared<link>(
+      std::move(stream), cfg,
+      [this, lid](wire::pb::Frame f) { input([&](instant now) { core.on_frame(lid, f, now); }); },
+      [this, lid](std::error_code why) {
+        links.erase(lid);
+        if (finishing) {
+          if (links.empty()) ioc.stop();
+          return;
+        }
+        if (why == errc::send_queue_full || why == errc::frame_too_large || why == errc::frame_malformed)
+          spdlog::warn("link {} dropped: {}", lid, why.message());
+        input([&](instant now) { core.on_link_down(lid, why, now); });
+      });
+  links.emplace(lid, l);
+  l->start();
+  input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), now); });
+}
+
+void node::impl::pump() {
+  for (auto actions = core.take_actions(); !actions.empty(); actions = core.take_actions())
+    for (auto& a : actions) execute(a);
+  arm_timer();
+}
+
+void node::impl::execute(room_action& a) {
+  std::visit(
+      [&](auto& act) {
+        using T = std::decay_t<decltype(act)>;
+        if constexpr (std::is_same_v<T, action::send>) {
+          if (auto it = links.find(act.link); it != links.end()) it->second->send(std::move(act.bytes));
+        } else if constexpr (std::is_same_v<T, action::close>) {
+          if (auto it = links.find(act.link); it != links.end()) {
+            wire::pb::Frame bye;
+            bye.mutable_bye()->set_reason(act.reason.message());
+            it->second->close_after_flush(std::make_shared<const std::string>(wire::encode_frame(bye)));
+          }
+        } else if constexpr (std::is_same_v<T, action::dial>) {
+          if (!finishing) asio::co_spawn(ioc, dial(std::move(act.addr)), asio::detached);
+        } else if constexpr (std::is_same_v<T, action::emit>) {
+          sink(act.event);
+        } else if constexpr (std::is_same_v<T, action::log>) {
+          spdlog::log(act.routine ? spdlog::level::debug : spdlog::level::warn, "{}", act.line);
+        } else if constexpr (std::is_same_v<T, action::finished>) {
+          finish(act.error);
+        }
+      },
+      a);
+}
+
+// Leaving: stop accepting, let every link drain what is queued (the Leave event above all),
+// and stop the loop when they are closed or the flush timeout passes, whichever is first.
+void node::impl::finish(std::error_code error) {
+  if (finishing) return;
+  finishing = true;
+  result = error;
+  boost::system::error_code ignored;
+  acceptor.close(ignored);
+  tick_timer.cancel();
+  if (links.empty()) return ioc.stop();
+  for (auto& [lid, l] : links) l->close_after_flush();
+  shutdown_timer.expires_after(cfg.leave_flush_timeout);
+  shutdown_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) ioc.stop();
+  });
+}
+
+void node::impl::arm_timer() {
+  if (finishing) return;
+  const auto wait = core.next_deadline() - clock.now().mono;
+  tick_timer.expires_after(std::max(wait, microseconds{0}));
+  tick_timer.async_wait([this](boost::system::error_code ec) {
+    if (!ec) input([&](instant now) { core.on_tick(now); });
+  });
+}
+
+node::node(config cfg, const identity& id, ui_sink sink)
+    : impl_(std::make_unique<impl>(std::move(cfg), id, std::move(sink))) {}
+
+node::~node() = default;
+
+asio::io_context& node::context() { return impl_->ioc; }
+
+std::error_code node::run() {
+  impl& n = *impl_;
+  if (auto ec = n.bind()) {
+    spdlog::error("cannot listen on {}: {}", n.cfg.listen, ec.message());
+    return ec;
+  }
+  const auto bound = n.acceptor.local_endpoint();
+  asio::co_spawn(n.ioc, n.accept_loop(), asio::detached);
+  n.input([&](instant now) {
+    n.core.start(host_port{bound.address().to_string(), bound.port()}.str(), now);
+  });
+  n.ioc.run();
+  return n.result;
+}
+
+void node::say(std::string text) {
+  asio::dispatch(impl_->ioc, [this, t = std::move(text)]() mutable {
+    impl_->input([&](instant now) { impl_->core.say(std::move(t), now); });
+  });
+}
+
+void node::nick(std::string new_name) {
+  asio::dispatch(impl_->ioc, [this, n = std::move(new_name)]() mutable {
+    impl_->input([&](instant now) { impl_->core.nick(std::move(n), now); });
+  });
+}
+
+void node::list_members() {
+  asio::dispatch(impl_->ioc, [this] { impl_->input([&](instant) { impl_->core.list_members(); }); });
+}
+
+void node::leave() {
+  asio::dispatch(impl_->ioc, [this] { impl_->input([&](instant now) { impl_->core.leave(now); }); });
+}
+
+}  // namespace peerchat

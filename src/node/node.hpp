@@ -1,0 +1,51 @@
+// A running peerchat node: one io_context, one thread, all protocol state owned by it.
+//
+// Threading: construct, then call run() on the thread that will own the node; it returns
+// after the node has left (or failed to start). Every other member function may be called
+// from any thread: it posts to the node's thread and returns at once.
+// The front end's callback is invoked on the node's thread and must not block.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <system_error>
+
+#include "core/config.hpp"
+#include "node/events.hpp"
+
+namespace boost::asio { class io_context; }
+
+namespace peerchat {
+
+class identity;
+
+using ui_sink = std::function<void(const ui_event_t&)>;
+
+class node {
+public:
+  node(config cfg, const identity& id, ui_sink sink);
+  ~node();
+  node(const node&) = delete;
+  node& operator=(const node&) = delete;
+
+  // Commands run at once when called on the node's thread, else they are posted to it.
+
+  // Binds, joins, and serves until leave() completes. Returns the reason startup failed,
+  // or an empty code after a graceful leave.
+  std::error_code run();
+
+  // The loop the node runs on, for front ends that want to read input on it too.
+  boost::asio::io_context& context();
+
+  void say(std::string text);
+  void nick(std::string new_name);
+  void list_members();  // answered with ui_event::nodes
+  void leave();         // graceful: announces, flushes (bounded), then run() returns
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace peerchat

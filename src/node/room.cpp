@@ -1,0 +1,446 @@
+#include "node/room.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "core/address.hpp"
+#include "core/error.hpp"
+#include "crypto/identity.hpp"
+#include "wire/event.hpp"
+#include "wire/frame.hpp"
+
+namespace peerchat {
+
+namespace pb = wire::pb;
+
+namespace {
+
+constexpr microseconds maintenance_period{1'000'000};
+constexpr std::size_t max_name_bytes = 64;
+constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
+
+std::shared_ptr<const std::string> encode(const pb::Frame& frame) {
+  return std::make_shared<const std::string>(wire::encode_frame(frame));
+}
+
+void to_wire(const member& m, pb::Member& out) {
+  out.set_id(std::string(m.id.as_string_view()));
+  out.set_name(m.name);
+  out.set_addr(m.addr);
+  out.set_incarnation(m.incarnation);
+  out.set_state(static_cast<pb::MemberState>(m.state));
+  out.set_joined_at_us(static_cast<std::uint64_t>(m.joined_at.count()));
+}
+
+std::optional<member> from_wire(const pb::Member& in) {
+  auto id = peer_id::from_bytes(in.id());
+  if (!id || in.name().size() > max_name_bytes || in.addr().size() > 300 ||
+      !pb::MemberState_IsValid(in.state()))
+    return std::nullopt;
+  return member{*id, in.name(), in.addr(), in.incarnation(),
+                static_cast<member_state>(in.state()),
+                microseconds{static_cast<std::int64_t>(in.joined_at_us())}};
+}
+
+bool valid_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_bytes &&
+         std::none_of(name.begin(), name.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+}  // namespace
+
+room::room(const config& cfg, const identity& id, instant now)
+    : cfg_(cfg),
+      id_(id),
+      room_(cfg.room),
+      members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
+                      member_state::alive, now.wall},
+               cfg.max_members),
+      delivery_({.max_held = 1024, .max_authors = cfg.max_members,
+                 .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
+      rng_(std::random_device{}()) {}
+
+void room::start(std::string listen_addr, instant now) {
+  listen_addr_ = std::move(listen_addr);
+  members_.update_self(cfg_.name, listen_addr_);
+  next_maintenance_ = now.mono + maintenance_period;
+  if (!cfg_.join.empty()) {
+    dialing_[cfg_.join] = now.mono;
+    actions_.emplace_back(action::dial{cfg_.join});
+    return;
+  }
+  if (room_.empty()) room_ = fmt::format("room-{:08x}", rng_() & 0xffffffffu);
+  ready_ = true;
+  emit(ui_event::ready{info_of(members_.self()), room_});
+}
+
+void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
+                      std::string remote_ip, instant now) {
+  if (dialed_addr.size()) dialing_.erase(dialed_addr);
+  link_state& ls = links_[link];
+  ls = link_state{peer, std::move(dialed_addr), std::move(remote_ip), false, {},
+                  now.mono + std::chrono::duration_cast<microseconds>(cfg_.handshake_timeout)};
+  if (peer == id_.id()) return refuse(link, errc::self_connection);
+  if (links_.size() > cfg_.max_links) return refuse(link, errc::protocol_violation, "too many links");
+  if (!ls.we_dialed()) {
+    pb::Frame f;
+    *f.mutable_hello() = make_hello();
+    f.mutable_hello()->set_observed_ip(ls.remote_ip);
+    send(link, encode(f));
+  }
+}
+
+void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
+  auto it = links_.find(link);
+  if (it == links_.end()) return;
+  link_state& ls = it->second;
+  if (frame.has_bye()) {
+    ls.bye_reason = frame.bye().reason().substr(0, 200);
+    return;
+  }
+  if (!ls.established) {
+    if (!frame.has_hello()) return refuse(link, errc::hello_expected);
+    return handle_hello(link, ls, frame.hello(), now);
+  }
+  switch (frame.kind_case()) {
+    case pb::Frame::kMembers: return handle_members(link, frame.members(), now);
+    case pb::Frame::kEvent: return handle_event(link, frame.event(), now);
+    default: return refuse(link, errc::protocol_violation, "unexpected frame");
+  }
+}
+
+void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
+  if (hello.protocol_version() < protocol_version_min ||
+      hello.protocol_version() > protocol_version_max)
+    return refuse(link, errc::wrong_version, fmt::format("peer speaks {}", hello.protocol_version()));
+  if (!valid_name(hello.name())) return refuse(link, errc::protocol_violation, "bad name");
+  if (ls.we_dialed()) {
+    if (room_.empty()) room_ = hello.room();  // joining by address alone: adopt its room
+    // Answer even on a mismatch, so the other side can log the same clear reason.
+    pb::Frame f;
+    *f.mutable_hello() = make_hello();
+    f.mutable_hello()->set_observed_ip(ls.remote_ip);
+    send(link, encode(f));
+  }
+  if (hello.room() != room_)
+    return refuse(link, errc::wrong_room, fmt::format("ours is '{}', the peer's '{}'", room_,
+                                                      hello.room().substr(0, 100)));
+  if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {
+    // Two links to one peer (usually both dialed at once): both ends keep the link dialed by
+    // the lower id, so they agree without talking. Same dialer twice: keep the first.
+    const link_state& old = links_.at(dup->second);
+    const peer_id& old_dialer = old.we_dialed() ? id_.id() : old.peer;
+    const peer_id& new_dialer = ls.we_dialed() ? id_.id() : ls.peer;
+    // Crossed dials are routine; a peer dialing us twice deserves the operator's attention.
+    const bool crossed = new_dialer != old_dialer;
+    if (!(new_dialer < old_dialer)) return refuse(link, errc::duplicate_link, {}, crossed);
+    refuse(dup->second, errc::duplicate_link, {}, true);
+  }
+  if (!hello.observed_ip().empty()) learn_observed_ip(hello.observed_ip());
+  establish(link, ls, hello, now);
+}
+
+void room::establish(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
+  ls.established = true;
+  link_by_peer_[ls.peer] = link;
+  if (ls.we_dialed()) retry_after_.erase(ls.dial_addr);
+  if (!ready_) {
+    ready_ = true;
+    emit(ui_event::ready{info_of(members_.self()), room_});
+  }
+  member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
+           hello.incarnation(), member_state::alive,
+           microseconds{static_cast<std::int64_t>(hello.joined_at_us())}};
+  const auto result = members_.merge(m);
+  if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
+    announce(m, result.outcome, result.old_name);
+    pb::Frame delta;
+    to_wire(m, *delta.mutable_members()->add_members());
+    broadcast(delta, link);
+  }
+  send_member_list(link);
+  maintain_links(now);
+}
+
+void room::handle_members(link_id from, const pb::Members& msg, instant now) {
+  for (const auto& entry : msg.version_vector())
+    if (auto author = peer_id::from_bytes(entry.author()))
+      if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
+
+  const link_state& source = links_.at(from);
+  pb::Frame forward;
+  for (const auto& wire_member : msg.members()) {
+    auto m = from_wire(wire_member);
+    if (!m) continue;
+    if (auto hp = parse_host_port(m->addr); hp && is_unspecified_host(hp->host)) {
+      // Only the member's own link tells us where it really is.
+      if (m->id == source.peer) m->addr = with_reachable_host(m->addr, source.remote_ip);
+      else if (const member* known = members_.find(m->id)) m->addr = known->addr;
+    }
+    const auto result = members_.merge(*m);
+    switch (result.outcome) {
+      case merge_outcome::unchanged:
+      case merge_outcome::rejected: break;
+      case merge_outcome::refuted: to_wire(members_.self(), *forward.mutable_members()->add_members()); break;
+      default:
+        announce(*m, result.outcome, result.old_name);
+        to_wire(*m, *forward.mutable_members()->add_members());
+    }
+  }
+  if (forward.members().members_size() > 0) broadcast(forward, from);
+  maintain_links(now);
+}
+
+void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
+  pb::EventBody peek;
+  auto author = peek.ParseFromString(sev.body()) ? peer_id::from_bytes(peek.author()) : std::nullopt;
+  if (!author) {
+    actions_.emplace_back(action::log{fmt::format("dropped a malformed event from {}",
+                                                  links_.at(from).peer.short_hex())});
+    return;
+  }
+  if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) return;  // a copy
+  std::error_code ec;
+  auto ev = wire::verify_event(sev, cfg_.max_text_bytes, ec);
+  if (!ev) {
+    actions_.emplace_back(action::log{fmt::format(
+        "dropped event {}#{} relayed by {}: {}", author->short_hex(), peek.seq(),
+        links_.at(from).peer.short_hex(), ec.message())});
+    return;
+  }
+  pb::Frame frame;
+  *frame.mutable_event() = sev;
+  broadcast(frame, from);
+  lamport_ = std::max(lamport_, ev->lamport);
+  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event);
+}
+
+void room::deliver(const wire::verified_event& ev) {
+  const member* author = members_.find(ev.author);
+  peer_info from = author ? info_of(*author) : peer_info{ev.author, "?", {}};
+  switch (ev.body.kind_case()) {
+    case pb::EventBody::kText:
+      emit(ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
+                             microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
+                             ev.body.text().text()});
+      break;
+    case pb::EventBody::kNick:
+      if (!author) break;
+      members_.rename(ev.author, ev.body.nick().new_name());
+      emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
+      break;
+    case pb::EventBody::kLeave:
+      if (author && is_live(author->state)) {
+        member gone = *author;
+        gone.state = member_state::left;
+        if (members_.merge(gone).outcome == merge_outcome::left)
+          announce(gone, merge_outcome::left, gone.name);
+      }
+      break;
+    case pb::EventBody::KIND_NOT_SET: break;
+  }
+}
+
+void room::announce(const member& m, merge_outcome outcome, const std::string& old_name) {
+  switch (outcome) {
+    case merge_outcome::joined: emit(ui_event::member_joined{info_of(m)}); break;
+    case merge_outcome::left: emit(ui_event::member_left{info_of(m), leave_reason::left}); break;
+    case merge_outcome::failed: emit(ui_event::member_left{info_of(m), leave_reason::failed}); break;
+    default: (void)old_name; break;
+  }
+}
+
+void room::publish(pb::EventBody body, instant now) {
+  own_seq_ = own_seq_.next();
+  lamport_ = lamport_time{lamport_.value + 1};
+  body.set_author(std::string(id_.id().as_string_view()));
+  body.set_seq(own_seq_.value);
+  body.set_lamport(lamport_.value);
+  body.set_sent_us(static_cast<std::uint64_t>(now.wall.count()));
+  body.set_prev_hash(own_prev_hash_);
+  pb::Frame frame;
+  *frame.mutable_event() = wire::sign_event(body, id_);
+  const event_id id = wire::id_of(frame.event());
+  own_prev_hash_.assign(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  delivery_.mark_own(id_.id(), own_seq_);
+  broadcast(frame, std::nullopt);
+  wire::verified_event own{id, id_.id(), own_seq_, lamport_, std::move(body), frame.event()};
+  deliver(own);
+}
+
+void room::say(std::string text, instant now) {
+  if (leaving_ || text.empty()) return;
+  if (text.size() > cfg_.max_text_bytes)
+    return emit(ui_event::error{fmt::format("message too long ({} bytes, the limit is {})",
+                                            text.size(), cfg_.max_text_bytes)});
+  pb::EventBody body;
+  body.mutable_text()->set_text(std::move(text));
+  publish(std::move(body), now);
+}
+
+void room::nick(std::string new_name, instant now) {
+  if (leaving_) return;
+  if (!valid_name(new_name))
+    return emit(ui_event::error{fmt::format("a name is 1 to {} printable bytes", max_name_bytes)});
+  const std::string old_name = members_.self().name;
+  if (new_name == old_name) return;
+  pb::Frame delta;
+  to_wire(members_.update_self(new_name, members_.self().addr), *delta.mutable_members()->add_members());
+  broadcast(delta, std::nullopt);
+  pb::EventBody body;
+  body.mutable_nick()->set_old_name(old_name);
+  body.mutable_nick()->set_new_name(std::move(new_name));
+  publish(std::move(body), now);
+}
+
+void room::list_members() {
+  ui_event::nodes out;
+  for (const member* m : members_.all())
+    if (is_live(m->state)) out.members.push_back({info_of(*m), m->joined_at, m->state});
+  emit(std::move(out));
+}
+
+void room::leave(instant now) {
+  if (leaving_) return;
+  if (ready_) {
+    pb::EventBody body;
+    body.mutable_leave();
+    publish(std::move(body), now);
+  }
+  leaving_ = true;
+  members_.set_self_state(member_state::left);
+  actions_.emplace_back(action::finished{});
+}
+
+void room::on_link_down(link_id link, std::error_code why, instant now) {
+  auto it = links_.find(link);
+  if (it == links_.end()) return;
+  link_state ls = std::move(it->second);
+  links_.erase(it);
+  if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link)
+    link_by_peer_.erase(p);
+  if (!ls.dial_addr.empty() && !ls.established) retry_after_[ls.dial_addr] = now.mono +
+      std::chrono::duration_cast<microseconds>(cfg_.redial_backoff);
+  if (!ready_ && ls.dial_addr == cfg_.join)
+    fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
+}
+
+void room::on_dial_failed(const std::string& addr, std::error_code why, instant now) {
+  dialing_.erase(addr);
+  retry_after_[addr] = now.mono + std::chrono::duration_cast<microseconds>(cfg_.redial_backoff);
+  if (!ready_ && addr == cfg_.join) fail_join(why.message(), why);
+}
+
+void room::fail_join(const std::string& reason, std::error_code why) {
+  if (leaving_) return;
+  leaving_ = true;
+  emit(ui_event::error{fmt::format("cannot join through {}: {}", cfg_.join, reason)});
+  actions_.emplace_back(action::finished{why ? why : make_error_code(errc::protocol_violation)});
+}
+
+void room::on_tick(instant now) {
+  std::vector<link_id> late;
+  for (const auto& [link, ls] : links_)
+    if (!ls.established && ls.hello_deadline <= now.mono) late.push_back(link);
+  for (link_id link : late) refuse(link, errc::hello_timeout);
+  for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
+  if (now.mono >= next_maintenance_) {
+    next_maintenance_ = now.mono + maintenance_period;
+    maintain_links(now);
+  }
+}
+
+microseconds room::next_deadline() const {
+  microseconds next = next_maintenance_;
+  for (const auto& [link, ls] : links_)
+    if (!ls.established) next = std::min(next, ls.hello_deadline);
+  if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
+  return next;
+}
+
+void room::maintain_links(instant now) {
+  if (!ready_ || leaving_) return;
+  std::size_t links = link_by_peer_.size() + dialing_.size();
+  if (links >= cfg_.target_links) return;
+  std::vector<const member*> candidates;
+  for (const member* m : members_.live_others()) {
+    if (m->addr.empty() || link_by_peer_.contains(m->id) || dialing_.contains(m->addr)) continue;
+    if (auto r = retry_after_.find(m->addr); r != retry_after_.end() && r->second > now.mono) continue;
+    candidates.push_back(m);
+  }
+  std::shuffle(candidates.begin(), candidates.end(), rng_);
+  for (const member* m : candidates) {
+    if (links++ >= cfg_.target_links) break;
+    dialing_[m->addr] = now.mono;
+    actions_.emplace_back(action::dial{m->addr});
+  }
+}
+
+void room::refuse(link_id link, std::error_code why, const std::string& detail, bool routine) {
+  auto it = links_.find(link);
+  if (it == links_.end()) return;
+  const link_state& ls = it->second;
+  actions_.emplace_back(action::log{fmt::format("closing link with {} ({}): {}{}{}",
+      ls.peer.short_hex(), ls.remote_ip, why.message(), detail.empty() ? "" : ": ", detail),
+      routine});
+  actions_.emplace_back(action::close{link, why});
+  if (!ready_ && ls.we_dialed() && ls.dial_addr == cfg_.join)
+    fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
+  if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link)
+    link_by_peer_.erase(p);
+  links_.erase(it);
+}
+
+void room::learn_observed_ip(const std::string& ip) {
+  const member& me = members_.self();
+  const std::string better = with_reachable_host(me.addr, ip);
+  if (better == me.addr) return;
+  pb::Frame delta;
+  to_wire(members_.update_self(me.name, better), *delta.mutable_members()->add_members());
+  broadcast(delta, std::nullopt);
+}
+
+void room::send(link_id link, const std::shared_ptr<const std::string>& bytes) {
+  actions_.emplace_back(action::send{link, bytes});
+}
+
+void room::broadcast(const pb::Frame& frame, std::optional<link_id> except) {
+  if (link_by_peer_.empty()) return;
+  auto bytes = encode(frame);
+  for (const auto& [peer, link] : link_by_peer_)
+    if (link != except) send(link, bytes);
+}
+
+void room::send_member_list(link_id link) {
+  const auto all = members_.all();
+  for (std::size_t i = 0; i == 0 || i < all.size(); i += members_per_frame) {
+    pb::Frame f;
+    auto* msg = f.mutable_members();
+    for (std::size_t j = i; j < std::min(all.size(), i + members_per_frame); ++j)
+      to_wire(*all[j], *msg->add_members());
+    if (i == 0)
+      for (const auto& [author, seq] : delivery_.version_vector()) {
+        auto* entry = msg->add_version_vector();
+        entry->set_author(std::string(author.as_string_view()));
+        entry->set_seq(seq.value);
+      }
+    send(link, encode(f));
+  }
+}
+
+pb::Hello room::make_hello() const {
+  const member& me = members_.self();
+  pb::Hello h;
+  h.set_protocol_version(protocol_version_max);
+  h.set_room(room_);
+  h.set_name(me.name);
+  h.set_listen_addr(me.addr);
+  h.set_incarnation(me.incarnation);
+  h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
+  return h;
+}
+
+peer_info room::info_of(const member& m) const { return {m.id, m.name, m.addr}; }
+
+}  // namespace peerchat

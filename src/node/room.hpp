@@ -1,0 +1,121 @@
+// The room protocol core, sans-IO: it owns the member table, the links' protocol state and
+// event delivery, and never touches a socket, clock or thread. Feed it inputs (a link came
+// up, a frame arrived, a timer fired, the user typed something) together with `now`; collect
+// the actions it wants done with take_actions(), and call on_tick() at next_deadline().
+// Single-threaded: the owner serialises all calls. Errors become close actions and
+// ui_event::error, never exceptions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <system_error>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "core/config.hpp"
+#include "membership/member_table.hpp"
+#include "node/events.hpp"
+#include "overlay/fifo_delivery.hpp"
+#include "proto/peerchat.pb.h"
+
+namespace peerchat {
+
+class identity;
+using link_id = std::uint64_t;
+
+namespace action {
+struct send { link_id link; std::shared_ptr<const std::string> bytes; };  // one encoded frame
+struct close { link_id link; std::error_code reason; };  // say Bye{reason}, then close
+struct dial { std::string addr; };
+struct emit { ui_event_t event; };
+struct log {                            // one operator-facing line (refused links etc.)
+  std::string line;
+  bool routine = false;                  // expected in normal operation: debug level
+};
+struct finished { std::error_code error; };  // stop the node: left, or could not join
+}  // namespace action
+
+using room_action = std::variant<action::send, action::close, action::dial, action::emit,
+                                 action::log, action::finished>;
+
+class room {
+public:
+  room(const config& cfg, const identity& id, instant now);
+
+  // We listen at `listen_addr` (as others should dial it). Founds the room or dials --join.
+  void start(std::string listen_addr, instant now);
+  // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
+  // `dialed_addr` is the address we dialed, empty for a link we accepted.
+  void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
+                  std::string remote_ip, instant now);
+  void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
+  void on_link_down(link_id link, std::error_code why, instant now);
+  void on_dial_failed(const std::string& addr, std::error_code why, instant now);
+  void on_tick(instant now);
+
+  void say(std::string text, instant now);
+  void nick(std::string new_name, instant now);
+  void list_members();
+  void leave(instant now);
+
+  std::vector<room_action> take_actions() { return std::exchange(actions_, {}); }
+  microseconds next_deadline() const;
+
+  const member_table& members() const { return members_; }
+  const std::string& room_name() const { return room_; }
+
+private:
+  struct link_state {
+    peer_id peer;
+    std::string dial_addr;  // empty if the peer dialed us
+    std::string remote_ip;
+    bool established = false;
+    std::string bye_reason;  // what the peer said when it closed on us
+    microseconds hello_deadline{0};
+    bool we_dialed() const { return !dial_addr.empty(); }
+  };
+
+  void handle_hello(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  void handle_members(link_id from, const wire::pb::Members& msg, instant now);
+  void handle_event(link_id from, const wire::pb::SignedEvent& ev, instant now);
+  void deliver(const wire::verified_event& ev);
+  void publish(wire::pb::EventBody body, instant now);
+  void announce(const member& m, merge_outcome outcome, const std::string& old_name);
+  void maintain_links(instant now);
+  void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
+  void fail_join(const std::string& reason, std::error_code why);
+  void learn_observed_ip(const std::string& ip);
+
+  void send(link_id link, const std::shared_ptr<const std::string>& bytes);
+  void broadcast(const wire::pb::Frame& frame, std::optional<link_id> except);
+  void send_member_list(link_id link);
+  wire::pb::Hello make_hello() const;
+  peer_info info_of(const member& m) const;
+  void emit(ui_event_t e) { actions_.emplace_back(action::emit{std::move(e)}); }
+
+  const config& cfg_;
+  const identity& id_;
+  std::string room_;
+  std::string listen_addr_;
+  member_table members_;
+  fifo_delivery delivery_;
+  seq_no own_seq_;
+  lamport_time lamport_;
+  std::string own_prev_hash_;
+  bool ready_ = false;
+  bool leaving_ = false;
+  std::unordered_map<link_id, link_state> links_;
+  std::unordered_map<peer_id, link_id> link_by_peer_;
+  std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started
+  std::unordered_map<std::string, microseconds> retry_after_;  // addr -> end of its backoff
+  microseconds next_maintenance_{0};
+  std::mt19937_64 rng_;
+  std::vector<room_action> actions_;
+};
+
+}  // namespace peerchat

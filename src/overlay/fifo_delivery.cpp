@@ -1,0 +1,87 @@
+#include "overlay/fifo_delivery.hpp"
+
+namespace peerchat {
+
+bool fifo_delivery::seen(const peer_id& author, seq_no seq) const {
+  auto it = authors_.find(author);
+  if (it == authors_.end()) return false;
+  return seq <= it->second.contiguous || it->second.held.contains(seq.value);
+}
+
+std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, microseconds now) {
+  std::vector<wire::verified_event> out;
+  auto it = authors_.find(ev.author);
+  if (it == authors_.end()) {
+    if (authors_.size() >= limits_.max_authors) return out;
+    // First sight without a baseline: take this event as where our view of the author starts.
+    it = authors_.emplace(ev.author, author_state{seq_no{ev.seq.value - 1}, {}}).first;
+  }
+  author_state& a = it->second;
+  if (ev.seq <= a.contiguous || a.held.contains(ev.seq.value)) return out;
+  if (ev.seq == a.contiguous.next()) {
+    a.contiguous = ev.seq;
+    out.push_back(std::move(ev));
+    drain(a, out);
+    return out;
+  }
+  if (a.held.size() >= limits_.max_held) {
+    // Too far ahead to wait for: give up the oldest gap now rather than grow.
+    a.contiguous = seq_no{a.held.begin()->first - 1};
+    drain(a, out);
+  }
+  const std::uint64_t key = ev.seq.value;
+  a.held.emplace(key, waiting{std::move(ev), now});
+  return out;
+}
+
+void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& out) {
+  for (auto it = a.held.begin(); it != a.held.end() && it->first == a.contiguous.value + 1;
+       it = a.held.erase(it)) {
+    a.contiguous = a.contiguous.next();
+    out.push_back(std::move(it->second.event));
+  }
+}
+
+std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
+  std::vector<wire::verified_event> out;
+  for (auto& [author, a] : authors_) {
+    while (!a.held.empty()) {
+      // The gap before the first held event is what everything behind it waits on.
+      const auto& first = a.held.begin()->second;
+      bool expired = false;
+      for (const auto& [seq, w] : a.held) expired |= w.since + limits_.reorder_wait <= now;
+      if (!expired) break;
+      a.contiguous = seq_no{first.event.seq.value - 1};
+      drain(a, out);
+    }
+  }
+  return out;
+}
+
+std::optional<microseconds> fifo_delivery::next_deadline() const {
+  std::optional<microseconds> earliest;
+  for (const auto& [author, a] : authors_)
+    for (const auto& [seq, w] : a.held)
+      if (!earliest || w.since + limits_.reorder_wait < *earliest)
+        earliest = w.since + limits_.reorder_wait;
+  return earliest;
+}
+
+void fifo_delivery::set_baseline(const peer_id& author, seq_no delivered) {
+  if (authors_.contains(author) || authors_.size() >= limits_.max_authors) return;
+  authors_.emplace(author, author_state{delivered, {}});
+}
+
+seq_no fifo_delivery::contiguous(const peer_id& author) const {
+  auto it = authors_.find(author);
+  return it == authors_.end() ? seq_no{} : it->second.contiguous;
+}
+
+std::vector<std::pair<peer_id, seq_no>> fifo_delivery::version_vector() const {
+  std::vector<std::pair<peer_id, seq_no>> out;
+  out.reserve(authors_.size());
+  for (const auto& [author, a] : authors_) out.emplace_back(author, a.contiguous);
+  return out;
+}
+
+}  // namespace peerchat

@@ -1,0 +1,63 @@
+// Delivers each author's events exactly once and in sequence order, whatever path and order
+// they arrive in. An event ahead of a gap waits up to `reorder_wait` for the gap to fill; then
+// the gap is given up (anti-entropy is what refills gaps for good) and the waiting events go.
+// Bounded: `max_held` waiting events per author, `max_authors` authors.
+// Sans-IO and single-threaded: time is passed in.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "core/ids.hpp"
+#include "wire/event.hpp"
+
+namespace peerchat {
+
+class fifo_delivery {
+public:
+  struct limits {
+    std::size_t max_held = 1024;
+    std::size_t max_authors = 10000;
+    microseconds reorder_wait{2'000'000};
+  };
+  explicit fifo_delivery(limits l) : limits_(l) {}
+
+  // True if (author, seq) was delivered or is waiting: a copy that needs no verification.
+  bool seen(const peer_id& author, seq_no seq) const;
+
+  // Takes a verified, unseen event; returns the events now deliverable, in order.
+  std::vector<wire::verified_event> offer(wire::verified_event ev, microseconds now);
+
+  // Gives up gaps whose wait has expired; returns the events released, in order.
+  std::vector<wire::verified_event> expire(microseconds now);
+  std::optional<microseconds> next_deadline() const;
+
+  // For an author we have not seen yet: events up to `delivered` happened before we came.
+  void set_baseline(const peer_id& author, seq_no delivered);
+  // Our own event, delivered locally when sent.
+  void mark_own(const peer_id& self, seq_no seq) { authors_[self].contiguous = seq; }
+
+  seq_no contiguous(const peer_id& author) const;
+  std::vector<std::pair<peer_id, seq_no>> version_vector() const;
+
+private:
+  struct waiting {
+    wire::verified_event event;
+    microseconds since;
+  };
+  struct author_state {
+    seq_no contiguous;                         // everything up to here is delivered
+    std::map<std::uint64_t, waiting> held;     // arrived ahead of a gap
+  };
+  void drain(author_state& a, std::vector<wire::verified_event>& out);
+
+  limits limits_;
+  std::unordered_map<peer_id, author_state> authors_;
+};
+
+}  // namespace peerchat

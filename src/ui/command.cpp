@@ -1,0 +1,45 @@
+#include "ui/command.hpp"
+
+namespace peerchat::ui {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
+command parse_command(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (trim(line).empty()) return cmd::none{};
+  if (line.front() != '/') return cmd::say{std::string(line)};
+  if (line.starts_with("//")) return cmd::say{std::string(line.substr(1))};
+
+  const auto space = line.find(' ');
+  const std::string_view verb = line.substr(1, space == std::string_view::npos ? line.npos : space - 1);
+  const std::string_view args = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
+  if (verb == "nodes" || verb == "who") return cmd::nodes{};
+  if (verb == "leave" || verb == "quit") return cmd::leave{};
+  if (verb == "help") return cmd::help{};
+  if (verb == "nick") {
+    if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
+    return cmd::nick{std::string(args)};
+  }
+  return cmd::invalid{"unknown command /" + std::string(verb.substr(0, 32)) + " (try /help)"};
+}
+
+const std::vector<std::string>& help_lines() {
+  static const std::vector<std::string> lines = {
+      "TEXT            send TEXT to the room (start with // to send a leading /)",
+      "/nick NAME      change your name everywhere",
+      "/nodes, /who    list members: id, name, address, since when",
+      "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
+      "/help           this list",
+  };
+  return lines;
+}
+
+}  // namespace peerchat::ui

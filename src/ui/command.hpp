@@ -1,0 +1,27 @@
+// The commands both front ends accept, parsed from one line of input. Pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace peerchat::ui {
+
+namespace cmd {
+struct none {};                       // blank line
+struct say { std::string text; };     // plain text; "//x" sends "/x"
+struct nick { std::string name; };
+struct nodes {};
+struct leave {};
+struct help {};
+struct invalid { std::string message; };  // unknown command or bad arguments
+}  // namespace cmd
+
+using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::leave, cmd::help,
+                             cmd::invalid>;
+
+command parse_command(std::string_view line);
+const std::vector<std::string>& help_lines();
+
+}  // namespace peerchat::ui

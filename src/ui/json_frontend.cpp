@@ -1,0 +1,113 @@
+// Machine mode: commands on stdin, one JSON object per event on stdout (docs/ARCHITECTURE.md
+// lists the schema; it only ever grows). Stdin is read on a thread of its own because it may
+// be a pipe, a file or a terminal; lines are posted to the node's thread.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "node/node.hpp"
+#include "ui/frontend.hpp"
+
+namespace peerchat::ui {
+
+namespace {
+
+using nlohmann::json;
+
+json peer_json(const peer_info& p) { return {{"id", p.id.hex()}, {"name", p.name}, {"addr", p.addr}}; }
+
+std::int64_t wall_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+json to_json(const ui_event_t& event) {
+  return std::visit(
+      [](const auto& e) -> json {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ui_event::ready>)
+          return {{"event", "ready"}, {"id", e.self.id.hex()}, {"name", e.self.name},
+                  {"listen", e.self.addr}, {"room", e.room}};
+        else if constexpr (std::is_same_v<T, ui_event::member_joined>)
+          return {{"event", "member-joined"}, {"peer", peer_json(e.peer)}};
+        else if constexpr (std::is_same_v<T, ui_event::member_left>)
+          return {{"event", "member-left"}, {"peer", peer_json(e.peer)},
+                  {"reason", e.reason == leave_reason::left ? "left" : "failed"}};
+        else if constexpr (std::is_same_v<T, ui_event::message>)
+          return {{"event", "message"}, {"id", e.id.hex()}, {"from", peer_json(e.from)},
+                  {"seq", e.seq.value}, {"lamport", e.lamport.value},
+                  {"sent_us", e.sent.count()}, {"text", e.text}};
+        else if constexpr (std::is_same_v<T, ui_event::nick>)
+          return {{"event", "nick"}, {"peer", peer_json(e.peer)}, {"old", e.old_name}, {"new", e.new_name}};
+        else if constexpr (std::is_same_v<T, ui_event::nodes>) {
+          json peers = json::array();
+          for (const auto& m : e.members)
+            peers.push_back({{"id", m.peer.id.hex()}, {"name", m.peer.name}, {"addr", m.peer.addr},
+                             {"since", m.since.count()}, {"state", to_string(m.state)}});
+          return {{"event", "nodes"}, {"peers", std::move(peers)}};
+        } else if constexpr (std::is_same_v<T, ui_event::help>)
+          return {{"event", "help"}, {"lines", e.lines}};
+        else
+          return {{"event", "error"}, {"message", e.message}};
+      },
+      event);
+}
+
+class json_frontend final : public frontend {
+public:
+  void show(const ui_event_t& event) override {
+    json j = to_json(event);
+    j["ts_us"] = wall_us();
+    // Invalid UTF-8 from a peer is replaced, never allowed to abort the node.
+    const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  }
+
+  void start(node& n) override {
+    reader_ = std::thread([this, &n] {
+      std::string line;
+      while (std::getline(std::cin, line))
+        boost::asio::post(n.context(), [this, &n, line] { handle(n, line); });
+      n.leave();  // end of input leaves gracefully
+    });
+    reader_.detach();  // blocked in read(2) at exit; the process ends it
+  }
+
+  void stop() override {}
+
+private:
+  void handle(node& n, const std::string& line) {
+    const command c = parse_command(line);
+    if (dispatch(n, c)) return;
+    if (std::holds_alternative<cmd::help>(c)) show(ui_event::help{help_lines()});
+    if (const auto* bad = std::get_if<cmd::invalid>(&c)) show(ui_event::error{bad->message});
+  }
+
+  std::thread reader_;
+};
+
+}  // namespace
+
+bool dispatch(node& n, const command& c) {
+  return std::visit(
+      [&n](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, cmd::say>) n.say(x.text);
+        else if constexpr (std::is_same_v<T, cmd::nick>) n.nick(x.name);
+        else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
+        else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
+        else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
+        return true;
+      },
+      c);
+}
+
+std::unique_ptr<frontend> make_json_frontend() { return std::make_unique<json_frontend>(); }
+
+}  // namespace peerchat::ui

@@ -1,0 +1,175 @@
+// Interactive terminal. Line editing and history come from libedit, driven in its callback
+// mode from the node's event loop, so typing and incoming lines share one thread. Incoming
+// lines are printed above the prompt: the half-typed line is saved, cleared, and redrawn.
+#include <editline/readline.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/address.hpp"
+#include "node/node.hpp"
+#include "ui/frontend.hpp"
+
+namespace peerchat::ui {
+
+namespace {
+
+std::string tag(const peer_info& p) { return fmt::format("{}[{}]", p.name, p.id.short_hex()); }
+
+std::string clock_of(microseconds wall) {
+  const std::time_t t = std::chrono::duration_cast<std::chrono::seconds>(wall).count();
+  return fmt::format("{:%H:%M}", fmt::localtime(t));
+}
+
+// A host others can dial when we listen on 0.0.0.0: the first non-loopback IPv4 address.
+std::string dialable(const std::string& listen) {
+  auto hp = parse_host_port(listen);
+  if (!hp || !is_unspecified_host(hp->host)) return listen;
+  std::string ip = "127.0.0.1";
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) == 0) {
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+      if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+      char buf[INET_ADDRSTRLEN];
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
+      inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf);
+      if (std::string_view(buf).starts_with("127.")) continue;
+      ip = buf;
+      break;
+    }
+    freeifaddrs(list);
+  }
+  return with_reachable_host(listen, ip);
+}
+
+std::string render(const ui_event_t& event, const frontend_options& options) {
+  return std::visit(
+      [&](const auto& e) -> std::string {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ui_event::ready>) {
+          const std::string addr = dialable(e.self.addr);
+          const std::string how = options.run_hint == "make"
+              ? fmt::format("make run NAME=bob JOIN={}", addr)
+              : fmt::format("peerchat --name bob --join {}", addr);
+          return fmt::format("* you are {} in room {}, listening on {}\n* others join with:  {}\n"
+                             "* type /help for commands",
+                             tag(e.self), e.room, e.self.addr, how);
+        } else if constexpr (std::is_same_v<T, ui_event::member_joined>)
+          return fmt::format("* {} joined ({})", tag(e.peer), e.peer.addr);
+        else if constexpr (std::is_same_v<T, ui_event::member_left>)
+          return fmt::format("* {} {}", e.peer.name, e.reason == leave_reason::left ? "left" : "failed (no answer)");
+        else if constexpr (std::is_same_v<T, ui_event::message>)
+          return fmt::format("{} {}{}: {}", clock_of(e.sent), tag(e.from), e.late ? " (late)" : "", e.text);
+        else if constexpr (std::is_same_v<T, ui_event::nick>)
+          return fmt::format("* {} is now {} [{}]", e.old_name, e.new_name, e.peer.id.short_hex());
+        else if constexpr (std::is_same_v<T, ui_event::nodes>) {
+          std::string out = fmt::format("* {} members:", e.members.size());
+          for (const auto& m : e.members)
+            out += fmt::format("\n  {}  {:<16} {:<22} since {}{}", m.peer.id.short_hex(), m.peer.name,
+                               m.peer.addr, clock_of(m.since),
+                               m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)));
+          return out;
+        } else if constexpr (std::is_same_v<T, ui_event::help>) {
+          std::string out = "* commands:";
+          for (const auto& l : e.lines) out += "\n  " + l;
+          return out;
+        } else
+          return fmt::format("! {}", e.message);
+      },
+      event);
+}
+
+class terminal_frontend;
+terminal_frontend* active = nullptr;  // libedit's callback API has no user-data pointer
+
+class terminal_frontend final : public frontend {
+public:
+  explicit terminal_frontend(frontend_options options) : options_(std::move(options)) {}
+
+  void show(const ui_event_t& event) override { print_above(render(event, options_)); }
+
+  void start(node& n) override {
+    node_ = &n;
+    active = this;
+    stdin_.emplace(n.context(), ::dup(STDIN_FILENO));
+    rl_callback_handler_install(prompt, &on_line);
+    wait_for_input();
+  }
+
+  void stop() override {
+    if (!node_) return;
+    rl_callback_handler_remove();
+    if (stdin_) stdin_->close();
+    active = nullptr;
+    node_ = nullptr;
+  }
+
+private:
+  static constexpr const char* prompt = "> ";
+
+  void wait_for_input() {
+    stdin_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [this](boost::system::error_code ec) {
+                         if (ec || !node_) return;
+                         rl_callback_read_char();
+                         if (node_) wait_for_input();
+                       });
+  }
+
+  static void on_line(char* raw) {
+    if (!active) return std::free(raw);
+    if (!raw) {  // Ctrl+D
+      active->node_->leave();
+      return;
+    }
+    std::string line(raw);
+    std::free(raw);
+    if (!line.empty()) add_history(line.c_str());
+    const command c = parse_command(line);
+    if (!dispatch(*active->node_, c)) {
+      if (std::holds_alternative<cmd::help>(c)) active->show(ui_event::help{help_lines()});
+      else active->show(ui_event::error{std::get<cmd::invalid>(c).message});
+    }
+  }
+
+  void print_above(const std::string& text) {
+    if (!node_) {
+      std::printf("%s\n", text.c_str());
+      std::fflush(stdout);
+      return;
+    }
+    // Save the half-typed line, clear it, print, then give it back to the user intact.
+    char* saved = rl_copy_text(0, rl_end);
+    const int point = rl_point;
+    rl_replace_line("", 0);
+    rl_set_prompt("");
+    rl_redisplay();
+    std::printf("\r%s\n", text.c_str());
+    std::fflush(stdout);
+    rl_set_prompt(prompt);
+    rl_replace_line(saved, 0);
+    rl_point = point;
+    rl_forced_update_display();
+    std::free(saved);
+  }
+
+  frontend_options options_;
+  node* node_ = nullptr;
+  std::optional<boost::asio::posix::stream_descriptor> stdin_;
+};
+
+}  // namespace
+
+std::unique_ptr<frontend> make_terminal_frontend(frontend_options options) {
+  return std::make_unique<terminal_frontend>(std::move(options));
+}
+
+}  // namespace peerchat::ui

@@ -1,0 +1,39 @@
+// Signed events: the author signs the serialized EventBody; the event id is its content hash.
+// Pure functions; no state.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "core/ids.hpp"
+#include "proto/peerchat.pb.h"
+
+namespace peerchat {
+class identity;
+}
+
+namespace peerchat::wire {
+
+// An event whose signature has been checked, with its fields lifted into strong types.
+struct verified_event {
+  event_id id;
+  peer_id author;
+  seq_no seq;
+  lamport_time lamport;
+  pb::EventBody body;
+  pb::SignedEvent signed_event;  // as received, to forward unchanged
+};
+
+// Serializes and signs `body` (whose author must be `signer`'s id).
+pb::SignedEvent sign_event(const pb::EventBody& body, const identity& signer);
+
+// Id of an event: the content hash of its signed body bytes.
+event_id id_of(const pb::SignedEvent& event);
+
+// Decodes and checks an event from the network: well-formed body, 32-byte author, seq >= 1,
+// a known kind, text within `max_text_bytes`, and a valid signature by the author.
+std::optional<verified_event> verify_event(const pb::SignedEvent& event,
+                                           std::size_t max_text_bytes, std::error_code& ec);
+
+}  // namespace peerchat::wire

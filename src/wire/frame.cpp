@@ -1,0 +1,50 @@
+#include "wire/frame.hpp"
+
+#include "core/error.hpp"
+
+namespace peerchat::wire {
+
+void append_frame(std::string& out, const pb::Frame& frame) {
+  const std::size_t size = frame.ByteSizeLong();
+  const std::size_t start = out.size();
+  out.resize(start + length_prefix_bytes + size);
+  auto* p = reinterpret_cast<unsigned char*>(out.data() + start);
+  p[0] = static_cast<unsigned char>(size >> 24);
+  p[1] = static_cast<unsigned char>(size >> 16);
+  p[2] = static_cast<unsigned char>(size >> 8);
+  p[3] = static_cast<unsigned char>(size);
+  frame.SerializeWithCachedSizesToArray(p + length_prefix_bytes);
+}
+
+std::string encode_frame(const pb::Frame& frame) {
+  std::string out;
+  append_frame(out, frame);
+  return out;
+}
+
+std::optional<pb::Frame> frame_reader::next(std::error_code& ec) {
+  ec.clear();
+  const std::size_t available = buffer_.size() - consumed_;
+  if (available < length_prefix_bytes) {
+    buffer_.erase(0, consumed_);  // compact only when idle, so erasing stays cheap
+    consumed_ = 0;
+    return std::nullopt;
+  }
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
+  const std::size_t length = std::size_t{p[0]} << 24 | std::size_t{p[1]} << 16 |
+                             std::size_t{p[2]} << 8 | std::size_t{p[3]};
+  if (length > max_frame_bytes_) {
+    ec = errc::frame_too_large;
+    return std::nullopt;
+  }
+  if (available < length_prefix_bytes + length) return std::nullopt;
+  pb::Frame frame;
+  if (!frame.ParseFromArray(p + length_prefix_bytes, static_cast<int>(length))) {
+    ec = errc::frame_malformed;
+    return std::nullopt;
+  }
+  consumed_ += length_prefix_bytes + length;
+  return frame;
+}
+
+}  // namespace peerchat::wire

@@ -1,0 +1,49 @@
+"""Leaving: every way out is graceful and seen promptly; unknown commands go nowhere."""
+
+import signal
+
+import pytest
+
+from peerchat_harness import now_us
+
+
+def test_a_graceful_leave_is_seen_by_every_other_member_within_one_second(cluster):
+    *others, leaver = cluster.start_room(4)
+    before_leave = now_us()  # all processes share this wall clock, so ts_us are comparable
+    leaver.leave()
+    for other in others:
+        left = other.wait_event("member-left", peer__id=leaver.id)
+        assert left["reason"] == "left"
+        assert left["ts_us"] - before_leave < 1_000_000, f"{other.name} saw it late"
+    assert leaver.wait_exit() == 0
+
+
+WAYS_TO_LEAVE = {
+    "slash-quit": lambda node: node.send("/quit"),
+    "eof-on-stdin": lambda node: node.close_stdin(),
+    "sigterm": lambda node: node.signal(signal.SIGTERM),
+    "sigint": lambda node: node.signal(signal.SIGINT),
+}
+
+
+@pytest.mark.parametrize("way", WAYS_TO_LEAVE)
+def test_each_way_out_leaves_gracefully_and_exits_with_status_zero(cluster, way):
+    *others, leaver = cluster.start_room(3)
+    WAYS_TO_LEAVE[way](leaver)
+    for other in others:
+        assert other.wait_event("member-left", peer__id=leaver.id)["reason"] == "left"
+    assert leaver.wait_exit() == 0
+
+
+def test_an_unknown_command_reports_an_error_and_sends_nothing_to_the_room(cluster):
+    sender, *others = cluster.start_room(3)
+    since = sender.mark()
+    sender.send("/frobnicate now")
+    sender.wait_event("error", since=since)
+    # A line sent after it is a barrier: once it has arrived, the command would have too.
+    sender.send("after the unknown command")
+    for other in others:
+        other.wait_message("after the unknown command", sender)
+        texts = [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id]
+        assert texts == ["after the unknown command"]
+    assert [m["text"] for m in sender.own_messages()] == ["after the unknown command"]

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -100,6 +101,7 @@ public:
     node_ = &n;
     active = this;
     stdin_.emplace(n.context(), ::dup(STDIN_FILENO));
+    using_history();
     rl_callback_handler_install(prompt, &on_line);
     wait_for_input();
   }
@@ -133,11 +135,18 @@ private:
     std::string line(raw);
     std::free(raw);
     if (!line.empty()) add_history(line.c_str());
-    const command c = parse_command(line);
-    if (!dispatch(*active->node_, c)) {
-      if (std::holds_alternative<cmd::help>(c)) active->show(ui_event::help{help_lines()});
-      else active->show(ui_event::error{std::get<cmd::invalid>(c).message});
-    }
+    // Run the command after libedit has finished with this line, so what it prints lands
+    // below the finished line rather than inside libedit's redraw of it.
+    boost::asio::post(active->node_->context(), [self = active, line = std::move(line)] {
+      if (active != self) return;
+      // libedit keeps drawing the finished line otherwise; a fresh handler starts clean.
+      rl_callback_handler_remove();
+      rl_callback_handler_install(prompt, &on_line);
+      const command c = parse_command(line);
+      if (dispatch(*self->node_, c)) return;
+      if (std::holds_alternative<cmd::help>(c)) self->show(ui_event::help{help_lines()});
+      else self->show(ui_event::error{std::get<cmd::invalid>(c).message});
+    });
   }
 
   void print_above(const std::string& text) {
@@ -146,19 +155,13 @@ private:
       std::fflush(stdout);
       return;
     }
-    // Save the half-typed line, clear it, print, then give it back to the user intact.
-    char* saved = rl_copy_text(0, rl_end);
-    const int point = rl_point;
-    rl_replace_line("", 0);
-    rl_set_prompt("");
-    rl_redisplay();
-    std::printf("\r%s\n", text.c_str());
+    // Erase the prompt line, print above it, and let libedit redraw the prompt with the
+    // half-typed line it still holds. (libedit's rl_replace_line/rl_set_prompt corrupt its
+    // buffer in callback mode, so the line is never taken out of libedit.)
+    std::printf("\r\033[K%s\n", text.c_str());
     std::fflush(stdout);
-    rl_set_prompt(prompt);
-    rl_replace_line(saved, 0);
-    rl_point = point;
+    rl_on_new_line();
     rl_forced_update_display();
-    std::free(saved);
   }
 
   frontend_options options_;

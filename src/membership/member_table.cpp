@@ -101,10 +101,11 @@ std::vector<const member*> member_table::live_others() const {
 }
 
 bool member_table::make_room() {
-  // Evict the oldest tombstone; live members are never evicted to make room for strangers.
+  // Evict the oldest tombstone; live members are never evicted to make room for strangers,
+  // and neither is our own record, which is a tombstone once we have left.
   auto victim = members_.end();
   for (auto it = members_.begin(); it != members_.end(); ++it) {
-    if (is_live(it->second.state)) continue;
+    if (is_live(it->second.state) || it->first == self_id_) continue;
     if (victim == members_.end() || it->second.joined_at < victim->second.joined_at) victim = it;
   }
   if (victim == members_.end()) return false;

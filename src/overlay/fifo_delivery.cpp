@@ -24,13 +24,14 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
     drain(a, out);
     return out;
   }
-  if (a.held.size() >= limits_.max_held) {
-    // Too far ahead to wait for: give up the oldest gap now rather than grow.
+  const std::uint64_t key = ev.seq.value;
+  a.held.emplace(key, waiting{std::move(ev), now});
+  if (a.held.size() > limits_.max_held) {
+    // Too far ahead to wait for: give up the oldest gap now rather than grow. The newcomer is
+    // held first so that the oldest gap may be the one just below it.
     a.contiguous = seq_no{a.held.begin()->first - 1};
     drain(a, out);
   }
-  const std::uint64_t key = ev.seq.value;
-  a.held.emplace(key, waiting{std::move(ev), now});
   return out;
 }
 

@@ -37,7 +37,8 @@ std::optional<verified_event> verify_event(const pb::SignedEvent& event,
   ec.clear();
   verified_event out;
   auto author = std::optional<peer_id>{};
-  if (!out.body.ParseFromString(event.body()) ||
+  if (event.signature().size() != std::tuple_size_v<signature> ||
+      !out.body.ParseFromString(event.body()) ||
       !(author = peer_id::from_bytes(out.body.author())) ||
       !well_formed(out.body, max_text_bytes)) {
     ec = errc::event_malformed;

@@ -31,8 +31,9 @@ pb::SignedEvent sign_event(const pb::EventBody& body, const identity& signer);
 // Id of an event: the content hash of its signed body bytes.
 event_id id_of(const pb::SignedEvent& event);
 
-// Decodes and checks an event from the network: well-formed body, 32-byte author, seq >= 1,
-// a known kind, text within `max_text_bytes`, and a valid signature by the author.
+// Decodes and checks an event from the network: a 64-byte signature, well-formed body, 32-byte
+// author, seq >= 1, a known kind, text within `max_text_bytes` (event_malformed otherwise), and
+// a valid signature by the author (bad_signature otherwise).
 std::optional<verified_event> verify_event(const pb::SignedEvent& event,
                                            std::size_t max_text_bytes, std::error_code& ec);
 

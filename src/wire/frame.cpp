@@ -24,12 +24,15 @@ std::string encode_frame(const pb::Frame& frame) {
 
 std::optional<pb::Frame> frame_reader::next(std::error_code& ec) {
   ec.clear();
-  const std::size_t available = buffer_.size() - consumed_;
-  if (available < length_prefix_bytes) {
-    buffer_.erase(0, consumed_);  // compact only when idle, so erasing stays cheap
+  // Compact whenever we wait for more bytes (at most once per read), so returned frames never
+  // pile up in front of a partial one.
+  auto need_more = [this] {
+    buffer_.erase(0, consumed_);
     consumed_ = 0;
     return std::nullopt;
-  }
+  };
+  const std::size_t available = buffer_.size() - consumed_;
+  if (available < length_prefix_bytes) return need_more();
   const auto* p = reinterpret_cast<const unsigned char*>(buffer_.data() + consumed_);
   const std::size_t length = std::size_t{p[0]} << 24 | std::size_t{p[1]} << 16 |
                              std::size_t{p[2]} << 8 | std::size_t{p[3]};
@@ -37,7 +40,7 @@ std::optional<pb::Frame> frame_reader::next(std::error_code& ec) {
     ec = errc::frame_too_large;
     return std::nullopt;
   }
-  if (available < length_prefix_bytes + length) return std::nullopt;
+  if (available < length_prefix_bytes + length) return need_more();
   pb::Frame frame;
   if (!frame.ParseFromArray(p + length_prefix_bytes, static_cast<int>(length))) {
     ec = errc::frame_malformed;

@@ -34,7 +34,8 @@ public:
   // error (frame_too_large, frame_malformed) the stream is unusable: close the link.
   std::optional<pb::Frame> next(std::error_code& ec);
 
-  std::size_t buffered() const { return buffer_.size() - consumed_; }
+  // Bytes held in memory. Once next() has returned nothing this is just the unread tail.
+  std::size_t buffered() const { return buffer_.size(); }
 
 private:
   std::size_t max_frame_bytes_;

@@ -1,0 +1,322 @@
+#include "overlay/fifo_delivery.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <ostream>
+#include <vector>
+
+namespace peerchat {
+
+inline void PrintTo(seq_no s, std::ostream* os) { *os << "seq " << s.value; }
+
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr microseconds wait{2'000'000};
+
+peer_id author_of(std::uint8_t tag) {
+  peer_id::bytes_type b{};
+  b.fill(tag);
+  return peer_id{b};
+}
+
+const peer_id alice = author_of(0xa1);
+const peer_id bob = author_of(0xb0);
+const peer_id carol = author_of(0xc0);
+
+wire::verified_event ev(const peer_id& author, std::uint64_t seq) {
+  wire::verified_event e;
+  e.author = author;
+  e.seq = seq_no{seq};
+  e.lamport = lamport_time{seq * 10};
+  return e;
+}
+
+std::vector<std::uint64_t> seqs(const std::vector<wire::verified_event>& events) {
+  std::vector<std::uint64_t> out;
+  for (const auto& e : events) out.push_back(e.seq.value);
+  return out;
+}
+
+using seq_list = std::vector<std::uint64_t>;
+
+fifo_delivery make(std::size_t max_held = 1024, std::size_t max_authors = 10000) {
+  return fifo_delivery{{.max_held = max_held, .max_authors = max_authors, .reorder_wait = wait}};
+}
+
+microseconds at_ms(std::int64_t ms) { return milliseconds{ms}; }
+
+// --- ordering --------------------------------------------------------------------------------
+
+TEST(fifo_delivery, delivers_in_order_events_as_they_arrive) {
+  auto d = make();
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(0))), seq_list{1});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(1))), seq_list{2});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 3), at_ms(2))), seq_list{3});
+  EXPECT_EQ(d.contiguous(alice), seq_no{3});
+}
+
+TEST(fifo_delivery, delivered_events_keep_their_fields) {
+  auto d = make();
+  const auto out = d.offer(ev(alice, 1), at_ms(0));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].author, alice);
+  EXPECT_EQ(out[0].lamport, lamport_time{10});
+}
+
+TEST(fifo_delivery, delivers_out_of_order_arrivals_3_1_2_as_1_2_3) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 3), at_ms(0))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), seq_list{1});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(2))), (seq_list{2, 3}));
+  EXPECT_EQ(d.contiguous(alice), seq_no{3});
+  EXPECT_FALSE(d.next_deadline());
+}
+
+TEST(fifo_delivery, first_sight_of_an_unknown_author_starts_its_view_at_that_event) {
+  auto d = make();
+  EXPECT_EQ(seqs(d.offer(ev(alice, 5), at_ms(0))), seq_list{5});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 4), at_ms(1))), seq_list{});
+}
+
+TEST(fifo_delivery, authors_are_ordered_independently) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.set_baseline(bob, seq_no{0});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(0))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(bob, 1), at_ms(0))), seq_list{1});
+  EXPECT_EQ(d.contiguous(alice), seq_no{0});
+}
+
+// --- duplicates ------------------------------------------------------------------------------
+
+TEST(fifo_delivery, seen_is_false_for_an_unknown_author) {
+  auto d = make();
+  EXPECT_FALSE(d.seen(alice, seq_no{1}));
+}
+
+TEST(fifo_delivery, seen_is_true_for_a_held_event_and_false_for_the_gap) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 3), at_ms(0));
+  EXPECT_TRUE(d.seen(alice, seq_no{3}));
+  EXPECT_FALSE(d.seen(alice, seq_no{2}));
+  EXPECT_FALSE(d.seen(alice, seq_no{4}));
+}
+
+TEST(fifo_delivery, seen_is_true_for_a_delivered_event) {
+  auto d = make();
+  d.offer(ev(alice, 1), at_ms(0));
+  EXPECT_TRUE(d.seen(alice, seq_no{1}));
+  EXPECT_FALSE(d.seen(alice, seq_no{2}));
+}
+
+TEST(fifo_delivery, duplicate_of_a_held_event_is_not_delivered_twice) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 2), at_ms(0));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(1))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(2))), (seq_list{1, 2}));
+}
+
+TEST(fifo_delivery, duplicate_of_a_delivered_event_is_dropped) {
+  auto d = make();
+  d.offer(ev(alice, 1), at_ms(0));
+  d.offer(ev(alice, 2), at_ms(0));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(1))), seq_list{});
+  EXPECT_EQ(d.contiguous(alice), seq_no{2});
+}
+
+// --- gaps and deadlines ----------------------------------------------------------------------
+
+TEST(fifo_delivery, gap_holds_events_until_reorder_wait_has_passed) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 2), at_ms(0));
+  EXPECT_EQ(seqs(d.expire(wait - microseconds{1})), seq_list{});
+  EXPECT_EQ(d.contiguous(alice), seq_no{0});
+}
+
+TEST(fifo_delivery, gap_is_given_up_at_reorder_wait_and_held_events_go_in_order) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 3), at_ms(0));
+  d.offer(ev(alice, 2), at_ms(100));
+  EXPECT_EQ(seqs(d.expire(wait)), (seq_list{2, 3}));
+  EXPECT_EQ(d.contiguous(alice), seq_no{3});
+  EXPECT_FALSE(d.next_deadline());
+}
+
+TEST(fifo_delivery, expiry_gives_up_every_gap_behind_the_expired_one) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 2), at_ms(0));
+  d.offer(ev(alice, 4), at_ms(0));
+  d.offer(ev(alice, 5), at_ms(0));
+  EXPECT_EQ(seqs(d.expire(wait)), (seq_list{2, 4, 5}));
+  EXPECT_EQ(d.contiguous(alice), seq_no{5});
+}
+
+TEST(fifo_delivery, event_of_a_given_up_gap_arriving_late_is_dropped) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 2), at_ms(0));
+  d.expire(wait);
+  EXPECT_TRUE(d.seen(alice, seq_no{1}));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), wait + microseconds{1})), seq_list{});
+}
+
+TEST(fifo_delivery, next_deadline_is_empty_when_nothing_is_held) {
+  auto d = make();
+  d.offer(ev(alice, 1), at_ms(0));
+  EXPECT_FALSE(d.next_deadline());
+}
+
+TEST(fifo_delivery, next_deadline_is_reorder_wait_after_the_earliest_held_event) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.set_baseline(bob, seq_no{0});
+  d.offer(ev(bob, 3), at_ms(700));
+  d.offer(ev(alice, 5), at_ms(300));
+  d.offer(ev(alice, 3), at_ms(900));
+  EXPECT_EQ(d.next_deadline(), at_ms(300) + wait);
+}
+
+TEST(fifo_delivery, next_deadline_moves_on_once_the_earliest_is_released) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.set_baseline(bob, seq_no{0});
+  d.offer(ev(alice, 2), at_ms(0));
+  d.offer(ev(bob, 2), at_ms(500));
+  EXPECT_EQ(seqs(d.expire(at_ms(0) + wait)), seq_list{2});
+  EXPECT_EQ(d.contiguous(bob), seq_no{0});
+  EXPECT_EQ(d.next_deadline(), at_ms(500) + wait);
+}
+
+// --- baselines and our own events ------------------------------------------------------------
+
+TEST(fifo_delivery, baseline_for_an_unknown_author_makes_the_next_seq_deliverable_at_once) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{7});
+  EXPECT_TRUE(d.seen(alice, seq_no{7}));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 8), at_ms(0))), seq_list{8});
+}
+
+TEST(fifo_delivery, baseline_for_an_unknown_author_holds_events_beyond_the_next) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{7});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 9), at_ms(0))), seq_list{});
+}
+
+TEST(fifo_delivery, baseline_for_a_known_author_is_ignored) {
+  auto d = make();
+  d.offer(ev(alice, 1), at_ms(0));
+  d.set_baseline(alice, seq_no{10});
+  EXPECT_EQ(d.contiguous(alice), seq_no{1});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(1))), seq_list{2});
+}
+
+TEST(fifo_delivery, lower_baseline_for_a_known_author_does_not_rewind_it) {
+  auto d = make();
+  d.offer(ev(alice, 5), at_ms(0));
+  d.set_baseline(alice, seq_no{1});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 3), at_ms(1))), seq_list{});
+}
+
+TEST(fifo_delivery, mark_own_counts_our_events_as_delivered) {
+  auto d = make();
+  d.mark_own(alice, seq_no{1});
+  d.mark_own(alice, seq_no{2});
+  EXPECT_EQ(d.contiguous(alice), seq_no{2});
+  EXPECT_TRUE(d.seen(alice, seq_no{2}));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(0))), seq_list{});
+}
+
+// --- bounds ----------------------------------------------------------------------------------
+
+TEST(fifo_delivery, held_bound_releases_the_oldest_gap_instead_of_growing) {
+  auto d = make(/*max_held=*/2);
+  d.set_baseline(alice, seq_no{0});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 3), at_ms(0))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 4), at_ms(0))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 6), at_ms(0))), (seq_list{3, 4}));
+  EXPECT_EQ(d.contiguous(alice), seq_no{4});
+  EXPECT_TRUE(d.seen(alice, seq_no{6}));
+}
+
+TEST(fifo_delivery, held_bound_keeps_order_when_the_newcomer_is_below_the_held_events) {
+  auto d = make(/*max_held=*/2);
+  d.set_baseline(alice, seq_no{0});
+  std::vector<std::uint64_t> delivered;
+  auto take = [&](const std::vector<wire::verified_event>& out) {
+    for (const auto& e : out) delivered.push_back(e.seq.value);
+  };
+  take(d.offer(ev(alice, 5), at_ms(0)));
+  take(d.offer(ev(alice, 6), at_ms(0)));
+  take(d.offer(ev(alice, 3), at_ms(0)));
+  take(d.expire(at_ms(0) + wait));
+  take(d.offer(ev(alice, 4), at_ms(0) + wait));
+  EXPECT_TRUE(std::is_sorted(delivered.begin(), delivered.end()));
+  EXPECT_EQ(std::adjacent_find(delivered.begin(), delivered.end()), delivered.end());
+  EXPECT_EQ(d.contiguous(alice), seq_no{6});
+}
+
+TEST(fifo_delivery, held_bound_of_zero_releases_out_of_order_events_at_once) {
+  auto d = make(/*max_held=*/0);
+  d.set_baseline(alice, seq_no{0});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 3), at_ms(0))), seq_list{3});
+  EXPECT_FALSE(d.next_deadline());
+}
+
+TEST(fifo_delivery, author_bound_refuses_events_of_new_authors) {
+  auto d = make(1024, /*max_authors=*/2);
+  d.offer(ev(alice, 1), at_ms(0));
+  d.offer(ev(bob, 1), at_ms(0));
+  EXPECT_EQ(seqs(d.offer(ev(carol, 1), at_ms(0))), seq_list{});
+  EXPECT_FALSE(d.seen(carol, seq_no{1}));
+  EXPECT_EQ(d.version_vector().size(), 2u);
+}
+
+TEST(fifo_delivery, author_bound_refuses_baselines_of_new_authors) {
+  auto d = make(1024, /*max_authors=*/1);
+  d.offer(ev(alice, 1), at_ms(0));
+  d.set_baseline(bob, seq_no{5});
+  EXPECT_EQ(d.contiguous(bob), seq_no{0});
+  EXPECT_EQ(d.version_vector().size(), 1u);
+}
+
+TEST(fifo_delivery, author_bound_still_delivers_for_known_authors) {
+  auto d = make(1024, /*max_authors=*/1);
+  d.offer(ev(alice, 1), at_ms(0));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(0))), seq_list{2});
+}
+
+// --- version vector --------------------------------------------------------------------------
+
+TEST(fifo_delivery, version_vector_lists_each_authors_contiguous_seq) {
+  auto d = make();
+  d.offer(ev(alice, 1), at_ms(0));
+  d.offer(ev(alice, 2), at_ms(0));
+  d.set_baseline(bob, seq_no{5});
+  d.set_baseline(carol, seq_no{0});
+  d.offer(ev(carol, 2), at_ms(0));  // held: not contiguous yet
+
+  auto vv = d.version_vector();
+  std::sort(vv.begin(), vv.end());
+  const std::vector<std::pair<peer_id, seq_no>> expected = {
+      {alice, seq_no{2}}, {bob, seq_no{5}}, {carol, seq_no{0}}};
+  auto sorted_expected = expected;
+  std::sort(sorted_expected.begin(), sorted_expected.end());
+  EXPECT_EQ(vv, sorted_expected);
+}
+
+TEST(fifo_delivery, version_vector_is_empty_at_first) {
+  EXPECT_TRUE(make().version_vector().empty());
+}
+
+}  // namespace
+}  // namespace peerchat

@@ -1,0 +1,102 @@
+#include "ui/command.hpp"
+
+#include <gtest/gtest.h>
+
+#include <ostream>
+#include <string>
+
+namespace peerchat::ui {
+namespace {
+
+// "kind:payload", so one table can state what any line parses to.
+std::string describe(const command& c) {
+  struct visitor {
+    std::string operator()(const cmd::none&) const { return "none"; }
+    std::string operator()(const cmd::say& s) const { return "say:" + s.text; }
+    std::string operator()(const cmd::nick& n) const { return "nick:" + n.name; }
+    std::string operator()(const cmd::nodes&) const { return "nodes"; }
+    std::string operator()(const cmd::leave&) const { return "leave"; }
+    std::string operator()(const cmd::help&) const { return "help"; }
+    std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
+  };
+  return std::visit(visitor{}, c);
+}
+
+struct line_case {
+  const char* name;
+  std::string line;
+  std::string parsed;  // describe() of the result
+};
+
+void PrintTo(const line_case& c, std::ostream* os) { *os << c.name; }
+
+class parse_command_table : public testing::TestWithParam<line_case> {};
+
+TEST_P(parse_command_table, parses_the_line) {
+  EXPECT_EQ(describe(parse_command(GetParam().line)), GetParam().parsed);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    well_formed, parse_command_table,
+    testing::Values(line_case{"plain_text", "hello world", "say:hello world"},
+                    line_case{"plain_text_keeps_inner_spaces", "a  b\tc", "say:a  b\tc"},
+                    line_case{"double_slash_sends_one_slash", "//x", "say:/x"},
+                    line_case{"double_slash_alone", "//", "say:/"},
+                    line_case{"nick", "/nick bob", "nick:bob"},
+                    line_case{"nick_trims_spaces", "/nick   bob  ", "nick:bob"},
+                    line_case{"nick_with_a_space_inside", "/nick Bob Smith", "nick:Bob Smith"},
+                    line_case{"nodes", "/nodes", "nodes"}, line_case{"who", "/who", "nodes"},
+                    line_case{"leave", "/leave", "leave"}, line_case{"quit", "/quit", "leave"},
+                    line_case{"help", "/help", "help"},
+                    line_case{"help_with_a_trailing_space", "/help ", "help"},
+                    line_case{"text_with_cr", "hello\r", "say:hello"},
+                    line_case{"command_with_cr", "/who\r", "nodes"},
+                    line_case{"nick_with_cr", "/nick bob\r", "nick:bob"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+INSTANTIATE_TEST_SUITE_P(
+    blank_or_bad, parse_command_table,
+    testing::Values(line_case{"empty", "", "none"}, line_case{"spaces", "   ", "none"},
+                    line_case{"tab", "\t", "none"}, line_case{"cr_only", "\r", "none"},
+                    line_case{"whitespace_and_cr", " \t \r", "none"},
+                    line_case{"nick_without_name", "/nick", "invalid:usage: /nick NEW_NAME"},
+                    line_case{"nick_with_only_spaces", "/nick   ",
+                              "invalid:usage: /nick NEW_NAME"},
+                    line_case{"nick_with_only_cr", "/nick \r", "invalid:usage: /nick NEW_NAME"},
+                    line_case{"unknown_command", "/frobnicate",
+                              "invalid:unknown command /frobnicate (try /help)"},
+                    line_case{"unknown_command_with_args", "/frobnicate now",
+                              "invalid:unknown command /frobnicate (try /help)"},
+                    line_case{"slash_alone", "/", "invalid:unknown command / (try /help)"},
+                    line_case{"commands_are_case_sensitive", "/WHO",
+                              "invalid:unknown command /WHO (try /help)"},
+                    line_case{"command_prefix_is_not_a_command", "/whois",
+                              "invalid:unknown command /whois (try /help)"}),
+    [](const auto& p) { return std::string(p.param.name); });
+
+TEST(parse_command, unknown_command_message_mentions_the_command) {
+  const auto c = parse_command("/frobnicate");
+  ASSERT_TRUE(std::holds_alternative<cmd::invalid>(c));
+  EXPECT_NE(std::get<cmd::invalid>(c).message.find("/frobnicate"), std::string::npos);
+}
+
+TEST(parse_command, unknown_command_message_stays_short_for_a_huge_verb) {
+  const auto c = parse_command("/" + std::string(100'000, 'z'));
+  ASSERT_TRUE(std::holds_alternative<cmd::invalid>(c));
+  EXPECT_LT(std::get<cmd::invalid>(c).message.size(), 100u);
+}
+
+TEST(parse_command, keeps_a_huge_text_line_whole) {
+  const std::string text(100'000, 'y');
+  EXPECT_EQ(describe(parse_command(text)), "say:" + text);
+}
+
+TEST(help_lines, mention_every_command) {
+  std::string all;
+  for (const auto& line : help_lines()) all += line + "\n";
+  for (const char* verb : {"/nick", "/nodes", "/who", "/leave", "/quit", "/help", "//"})
+    EXPECT_NE(all.find(verb), std::string::npos) << verb;
+}
+
+}  // namespace
+}  // namespace peerchat::ui

@@ -135,8 +135,8 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
   std::optional<peer_id> peer;
   if (!ec && !(peer = peer_id_from_session(stream.native_handle()))) ec = asio::error::access_denied;
   if (ec) {
-    if (ec == asio::error::timed_out) spdlog::warn("TLS handshake with {} timed out", who);
-    else spdlog::warn("TLS handshake with {} failed: {}", who, ec.message());
+    if (ec == asio::error::timed_out) spdlog::warn("TLS handshake failed with {}: timed out", who);
+    else spdlog::warn("TLS handshake failed with {}: {}", who, ec.message());
     if (!dialed_addr.empty()) input([&](instant now) { core.on_dial_failed(dialed_addr, ec, now); });
     co_return;
   }

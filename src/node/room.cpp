@@ -72,6 +72,7 @@ void room::start(std::string listen_addr, instant now) {
   }
   if (room_.empty()) room_ = fmt::format("room-{:08x}", rng_() & 0xffffffffu);
   ready_ = true;
+  baseline_taken_ = true;  // a founder has seen every event from the start
   emit(ui_event::ready{info_of(members_.self()), room_});
 }
 
@@ -152,6 +153,8 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
            hello.incarnation(), member_state::alive,
            microseconds{static_cast<std::int64_t>(hello.joined_at_us())}};
+  if (const member* known = members_.find(ls.peer); known && known->joined_at != m.joined_at)
+    delivery_.forget(ls.peer);  // a new run of this member numbers its events from 1 again
   const auto result = members_.merge(m);
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
@@ -164,9 +167,14 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
 }
 
 void room::handle_members(link_id from, const pb::Members& msg, instant now) {
-  for (const auto& entry : msg.version_vector())
-    if (auto author = peer_id::from_bytes(entry.author()))
-      if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
+  // Only the member list that admits us says which events came before us. A later link's
+  // vector may count events still on their way to us by other paths; taking it would drop them.
+  if (!baseline_taken_) {
+    baseline_taken_ = true;
+    for (const auto& entry : msg.version_vector())
+      if (auto author = peer_id::from_bytes(entry.author()))
+        if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
+  }
 
   const link_state& source = links_.at(from);
   pb::Frame forward;

@@ -108,6 +108,7 @@ private:
   lamport_time lamport_;
   std::string own_prev_hash_;
   bool ready_ = false;
+  bool baseline_taken_ = false;  // the join link's version vector says where authors start
   bool leaving_ = false;
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;

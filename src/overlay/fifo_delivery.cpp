@@ -13,8 +13,9 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
   auto it = authors_.find(ev.author);
   if (it == authors_.end()) {
     if (authors_.size() >= limits_.max_authors) return out;
-    // First sight without a baseline: take this event as where our view of the author starts.
-    it = authors_.emplace(ev.author, author_state{seq_no{ev.seq.value - 1}, {}}).first;
+    // Without a baseline the author is new since we joined: its events start at seq 1, and
+    // a later one that arrives first waits for the gap like any other.
+    it = authors_.emplace(ev.author, author_state{seq_no{0}, {}}).first;
   }
   author_state& a = it->second;
   if (ev.seq <= a.contiguous || a.held.contains(ev.seq.value)) return out;

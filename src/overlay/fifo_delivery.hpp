@@ -1,5 +1,5 @@
 // Delivers each author's events exactly once and in sequence order, whatever path and order
-// they arrive in. An event ahead of a gap waits up to `reorder_wait` for the gap to fill; then
+// they arrive in. An author is expected from seq 1 unless a baseline says otherwise. An event ahead of a gap waits up to `reorder_wait` for the gap to fill; then
 // the gap is given up (anti-entropy is what refills gaps for good) and the waiting events go.
 // Bounded: `max_held` waiting events per author, `max_authors` authors.
 // Sans-IO and single-threaded: time is passed in.
@@ -41,6 +41,8 @@ public:
   void set_baseline(const peer_id& author, seq_no delivered);
   // Our own event, delivered locally when sent.
   void mark_own(const peer_id& self, seq_no seq) { authors_[self].contiguous = seq; }
+  // The author started over (a restart without its old state): expect seq 1 again.
+  void forget(const peer_id& author) { authors_.erase(author); }
 
   seq_no contiguous(const peer_id& author) const;
   std::vector<std::pair<peer_id, seq_no>> version_vector() const;

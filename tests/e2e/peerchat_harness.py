@@ -12,6 +12,7 @@ import socket
 import subprocess
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 # Long enough that a slow, busy machine never flakes; a passing run never waits this long.
@@ -54,12 +55,14 @@ def _matches(event, kind, match):
 class Node:
     """One peerchat process in machine mode."""
 
-    def __init__(self, name, data_dir, join=None, room=None, log_level="info",
+    def __init__(self, name, data_dir, join=None, room=None, log_level=None,
                  wait_ready=True):
         self.name = name
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr"
+        # PEERCHAT_E2E_LOG_LEVEL=debug makes a failing run tell more.
+        log_level = log_level or os.environ.get("PEERCHAT_E2E_LOG_LEVEL", "info")
         cmd = [peerchat_bin(), "--json", "--name", name, "--listen", "127.0.0.1:0",
                "--data-dir", str(self.data_dir), "--log-level", log_level]
         if join:
@@ -235,10 +238,13 @@ class Node:
     def describe(self, last_events=12, last_log_lines=25):
         with self._cond:
             tail = self.events[-last_events:]
+            authors = Counter(e["from"]["name"] + "/" + e["from"]["id"][:8]
+                              for e in self.events if e.get("event") == "message")
         log = self.stderr_text().splitlines()[-last_log_lines:]
         return "\n".join(
             [f"== {self.name} id={self.id} listen={self.listen} exit={self.proc.poll()}",
              f"   cmd: {' '.join(self.cmd)}",
+             f"   messages by author: {dict(sorted(authors.items()))}",
              "   last events:"] + [f"     {json.dumps(e)[:300]}" for e in tail]
             + ["   stderr tail:"] + [f"     {line}" for line in log])
 

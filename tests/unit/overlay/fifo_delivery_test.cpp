@@ -76,10 +76,18 @@ TEST(fifo_delivery, delivers_out_of_order_arrivals_3_1_2_as_1_2_3) {
   EXPECT_FALSE(d.next_deadline());
 }
 
-TEST(fifo_delivery, first_sight_of_an_unknown_author_starts_its_view_at_that_event) {
+TEST(fifo_delivery, an_author_without_a_baseline_is_expected_from_seq_one) {
   auto d = make();
-  EXPECT_EQ(seqs(d.offer(ev(alice, 5), at_ms(0))), seq_list{5});
-  EXPECT_EQ(seqs(d.offer(ev(alice, 4), at_ms(1))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(0))), seq_list{});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), (seq_list{1, 2}));
+}
+
+TEST(fifo_delivery, forgetting_an_author_expects_seq_one_again) {
+  auto d = make();
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(0))), seq_list{1});
+  d.forget(alice);
+  EXPECT_FALSE(d.seen(alice, seq_no{1}));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), seq_list{1});
 }
 
 TEST(fifo_delivery, authors_are_ordered_independently) {

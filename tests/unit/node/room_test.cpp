@@ -55,6 +55,13 @@ public:
     return index;
   }
 
+  // A member that joins through `through` and completes its handshake.
+  std::size_t join(std::string name, std::size_t through) {
+    const std::size_t index = add(std::move(name), {}, addr_of(through));
+    connect(index, through);
+    return index;
+  }
+
   static std::string addr_of(std::size_t index) { return "127.0.0.1:" + std::to_string(7000 + index); }
   peer_node& node(std::size_t i) { return *nodes_.at(i); }
   instant now() const { return {clock_, clock_ + microseconds{1'700'000'000'000'000}}; }
@@ -162,10 +169,8 @@ TEST(room, a_joiner_adopts_the_room_and_both_sides_list_each_other) {
 TEST(room, a_joiner_learns_every_member_through_any_member) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
-  auto c = net.add("c", {}, fake_network::addr_of(b));
-  net.connect(c, b);
+  auto b = net.join("b", a);
+  auto c = net.join("c", b);
   EXPECT_EQ(live_count(*net.node(c).core), 3u);
   EXPECT_EQ(live_count(*net.node(a).core), 3u) << "a hears of c through b";
   EXPECT_NE(std::find(net.node(c).dials.begin(), net.node(c).dials.end(), fake_network::addr_of(a)),
@@ -175,10 +180,8 @@ TEST(room, a_joiner_learns_every_member_through_any_member) {
 TEST(room, a_message_reaches_a_member_without_a_direct_link_exactly_once) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
-  auto c = net.add("c", {}, fake_network::addr_of(b));
-  net.connect(c, b);
+  auto b = net.join("b", a);
+  auto c = net.join("c", b);
   net.node(a).core->say("hello", net.now());
   net.pump();
   auto got = net.node(c).all<ui_event::message>();
@@ -191,10 +194,8 @@ TEST(room, a_message_reaches_a_member_without_a_direct_link_exactly_once) {
 TEST(room, a_message_arriving_by_two_paths_is_delivered_once) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
-  auto c = net.add("c", {}, fake_network::addr_of(b));
-  net.connect(c, b);
+  auto b = net.join("b", a);
+  auto c = net.join("c", b);
   net.connect(c, a);  // now a triangle: c hears a directly and through b
   for (int i = 0; i < 5; ++i) net.node(a).core->say("m" + std::to_string(i), net.now());
   net.pump();
@@ -206,8 +207,7 @@ TEST(room, a_message_arriving_by_two_paths_is_delivered_once) {
 TEST(room, a_forged_event_is_dropped_and_logged) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
+  auto b = net.join("b", a);
   pb::EventBody body;
   body.set_author(std::string(net.node(a).id.id().as_string_view()));  // claims to be a
   body.set_seq(1);
@@ -306,8 +306,7 @@ TEST(room, a_peer_dialing_twice_keeps_its_first_link) {
 TEST(room, a_nick_change_reaches_everyone_with_old_and_new_name) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
+  auto b = net.join("b", a);
   net.node(b).core->nick("bobby", net.now());
   net.pump();
   auto nicks = net.node(a).all<ui_event::nick>();
@@ -320,8 +319,7 @@ TEST(room, a_nick_change_reaches_everyone_with_old_and_new_name) {
 TEST(room, a_graceful_leave_is_announced_at_once) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
+  auto b = net.join("b", a);
   net.node(b).core->leave(net.now());
   net.pump();
   ASSERT_TRUE(net.node(b).finished.has_value());
@@ -335,8 +333,7 @@ TEST(room, a_graceful_leave_is_announced_at_once) {
 TEST(room, an_over_long_message_is_refused_locally_and_nothing_is_sent) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  auto b = net.add("b", {}, fake_network::addr_of(a));
-  net.connect(b, a);
+  auto b = net.join("b", a);
   net.node(a).core->say(std::string(net.node(a).cfg.max_text_bytes + 1, 'x'), net.now());
   net.pump();
   EXPECT_EQ(net.node(a).all<ui_event::error>().size(), 1u);

@@ -64,12 +64,14 @@ asio::awaitable<void> link::read_loop() {
     const std::size_t n = co_await stream_.async_read_some(
         asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
+    counters_.bytes_received += n;
     reader_.feed(std::string_view(buffer.data(), n));
     std::error_code frame_ec;
     while (!stopped_) {
       auto frame = reader_.next(frame_ec);
       if (frame_ec) co_return stop(frame_ec);
       if (!frame) break;
+      ++counters_.frames_received;
       on_frame_(std::move(*frame));
     }
   }
@@ -86,10 +88,12 @@ asio::awaitable<void> link::write_loop() {
       continue;  // woken by send(), close_after_flush() or stop()
     }
     batch.clear();
-    queue_.pop_batch(batch, write_batch);
+    const std::size_t frames = queue_.pop_batch(batch, write_batch);
     co_await asio::async_write(stream_, asio::buffer(batch),
                                asio::redirect_error(asio::use_awaitable, ec));
     if (ec) co_return stop(ec);
+    counters_.bytes_sent += batch.size();
+    counters_.frames_sent += frames;
   }
   stop({});
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,23 @@
 namespace peerchat {
 
 using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+// What a link moved, counted in frames as they cross the TLS stream (plaintext: the length
+// prefix and the protobuf bytes; TLS record overhead and the handshake are not included).
+struct link_counters {
+  std::uint64_t bytes_sent = 0;      // written to the TLS stream, write completed
+  std::uint64_t bytes_received = 0;  // read from the TLS stream
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_received = 0;  // complete frames decoded
+
+  link_counters& operator+=(const link_counters& o) {
+    bytes_sent += o.bytes_sent;
+    bytes_received += o.bytes_received;
+    frames_sent += o.frames_sent;
+    frames_received += o.frames_received;
+    return *this;
+  }
+};
 
 class link : public std::enable_shared_from_this<link> {
 public:
@@ -41,6 +59,7 @@ public:
 
   std::size_t queued_bytes() const { return queue_.bytes(); }
   bool stopped() const { return stopped_; }
+  const link_counters& counters() const { return counters_; }
 
 private:
   boost::asio::awaitable<void> read_loop();
@@ -53,6 +72,7 @@ private:
   boost::asio::steady_timer wake_writer_;
   frame_handler on_frame_;
   closed_handler on_closed_;
+  link_counters counters_;
   bool closing_ = false;
   bool stopped_ = false;
 };

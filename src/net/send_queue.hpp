@@ -25,13 +25,16 @@ public:
   }
 
   // Moves whole frames into `out` until it holds at least `batch_bytes` (or the queue is
-  // empty), so one TLS write carries many small frames.
-  void pop_batch(std::string& out, std::size_t batch_bytes) {
+  // empty), so one TLS write carries many small frames. Returns how many frames it moved.
+  std::size_t pop_batch(std::string& out, std::size_t batch_bytes) {
+    std::size_t moved = 0;
     while (!frames_.empty() && out.size() < batch_bytes) {
       out += *frames_.front();
       bytes_ -= frames_.front()->size();
       frames_.pop_front();
+      ++moved;
     }
+    return moved;
   }
 
   bool empty() const { return frames_.empty(); }

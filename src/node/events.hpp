@@ -1,6 +1,8 @@
 // What a node reports to its front end. Plain values, produced on the node's thread.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <variant>
 #include <vector>
@@ -42,12 +44,21 @@ struct message {
 struct nick { peer_info peer; std::string old_name; std::string new_name; };
 struct nodes { std::vector<member_info> members; };
 struct help { std::vector<std::string> lines; };
+// Frames and their bytes this node moved over all its links since it started (links already
+// closed included), counted above TLS: length prefix + protobuf, no record overhead.
+struct stats {
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_received = 0;
+  std::size_t links = 0;  // links open now
+};
 struct error { std::string message; };
 
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
-                                ui_event::help, ui_event::error>;
+                                ui_event::help, ui_event::error, ui_event::stats>;
 
 }  // namespace peerchat

@@ -46,6 +46,7 @@ struct node::impl {
   system_clock clock;
   room core;
   std::unordered_map<link_id, std::shared_ptr<link>> links;
+  link_counters retired;  // what links already closed moved, so stats never go backwards
   link_id next_link = 1;
   bool finishing = false;
   std::error_code result;
@@ -59,6 +60,7 @@ struct node::impl {
   void execute(room_action& a);
   void finish(std::error_code error);
   void arm_timer();
+  ui_event::stats stats() const;
 
   template <class F>
   void input(F&& f) {
@@ -150,7 +152,10 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
       std::move(stream), cfg,
       [this, lid](wire::pb::Frame f) { input([&](instant now) { core.on_frame(lid, f, now); }); },
       [this, lid](std::error_code why) {
-        links.erase(lid);
+        if (auto it = links.find(lid); it != links.end()) {
+          retired += it->second->counters();
+          links.erase(it);
+        }
         if (finishing) {
           if (links.empty()) ioc.stop();
           return;
@@ -221,6 +226,13 @@ void node::impl::arm_timer() {
   });
 }
 
+ui_event::stats node::impl::stats() const {
+  link_counters total = retired;
+  for (const auto& [lid, l] : links) total += l->counters();
+  return {total.bytes_sent, total.bytes_received, total.frames_sent, total.frames_received,
+          links.size()};
+}
+
 node::node(config cfg, const identity& id, ui_sink sink)
     : impl_(std::make_unique<impl>(std::move(cfg), id, std::move(sink))) {}
 
@@ -257,6 +269,10 @@ void node::nick(std::string new_name) {
 
 void node::list_members() {
   asio::dispatch(impl_->ioc, [this] { impl_->input([&](instant) { impl_->core.list_members(); }); });
+}
+
+void node::report_stats() {
+  asio::dispatch(impl_->ioc, [this] { impl_->sink(impl_->stats()); });
 }
 
 void node::leave() {

@@ -41,6 +41,7 @@ public:
   void say(std::string text);
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
+  void report_stats();  // answered with ui_event::stats
   void leave();         // graceful: announces, flushes (bounded), then run() returns
 
 private:

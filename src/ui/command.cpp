@@ -22,6 +22,7 @@ command parse_command(std::string_view line) {
   const std::string_view verb = line.substr(1, space == std::string_view::npos ? line.npos : space - 1);
   const std::string_view args = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
   if (verb == "nodes" || verb == "who") return cmd::nodes{};
+  if (verb == "stats") return cmd::stats{};
   if (verb == "leave" || verb == "quit") return cmd::leave{};
   if (verb == "help") return cmd::help{};
   if (verb == "nick") {
@@ -36,6 +37,7 @@ const std::vector<std::string>& help_lines() {
       "TEXT            send TEXT to the room (start with // to send a leading /)",
       "/nick NAME      change your name everywhere",
       "/nodes, /who    list members: id, name, address, since when",
+      "/stats          bytes and frames sent and received over all links",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",
   };

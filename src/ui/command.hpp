@@ -13,13 +13,14 @@ struct none {};                       // blank line
 struct say { std::string text; };     // plain text; "//x" sends "/x"
 struct nick { std::string name; };
 struct nodes {};
+struct stats {};
 struct leave {};
 struct help {};
 struct invalid { std::string message; };  // unknown command or bad arguments
 }  // namespace cmd
 
-using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::leave, cmd::help,
-                             cmd::invalid>;
+using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::stats, cmd::leave,
+                             cmd::help, cmd::invalid>;
 
 command parse_command(std::string_view line);
 const std::vector<std::string>& help_lines();

@@ -52,6 +52,10 @@ json to_json(const ui_event_t& event) {
           return {{"event", "nodes"}, {"peers", std::move(peers)}};
         } else if constexpr (std::is_same_v<T, ui_event::help>)
           return {{"event", "help"}, {"lines", e.lines}};
+        else if constexpr (std::is_same_v<T, ui_event::stats>)
+          return {{"event", "stats"}, {"bytes_sent", e.bytes_sent},
+                  {"bytes_received", e.bytes_received}, {"frames_sent", e.frames_sent},
+                  {"frames_received", e.frames_received}, {"links", e.links}};
         else
           return {{"event", "error"}, {"message", e.message}};
       },
@@ -101,6 +105,7 @@ bool dispatch(node& n, const command& c) {
         if constexpr (std::is_same_v<T, cmd::say>) n.say(x.text);
         else if constexpr (std::is_same_v<T, cmd::nick>) n.nick(x.name);
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
+        else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

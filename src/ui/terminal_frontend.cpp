@@ -78,6 +78,10 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                                m.peer.addr, clock_of(m.since),
                                m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)));
           return out;
+        } else if constexpr (std::is_same_v<T, ui_event::stats>) {
+          return fmt::format("* {} links; sent {} frames ({} bytes), received {} frames ({} bytes)",
+                             e.links, e.frames_sent, e.bytes_sent, e.frames_received,
+                             e.bytes_received);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

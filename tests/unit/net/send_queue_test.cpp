@@ -109,6 +109,17 @@ TEST(send_queue, pop_batch_takes_everything_when_the_batch_is_larger_than_the_qu
   EXPECT_EQ(q.bytes(), 0u);
 }
 
+TEST(send_queue, pop_batch_returns_how_many_frames_it_moved) {
+  send_queue q{10, 1000};
+  q.push(frame(3));
+  q.push(frame(3));
+  q.push(frame(3));
+  std::string out;
+  EXPECT_EQ(q.pop_batch(out, 5), 2u);
+  EXPECT_EQ(q.pop_batch(out, 1000), 1u);
+  EXPECT_EQ(q.pop_batch(out, 1000), 0u);
+}
+
 TEST(send_queue, pop_batch_on_an_empty_queue_leaves_out_unchanged) {
   send_queue q{10, 1000};
   std::string out = "kept";

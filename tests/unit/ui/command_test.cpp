@@ -15,6 +15,7 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::say& s) const { return "say:" + s.text; }
     std::string operator()(const cmd::nick& n) const { return "nick:" + n.name; }
     std::string operator()(const cmd::nodes&) const { return "nodes"; }
+    std::string operator()(const cmd::stats&) const { return "stats"; }
     std::string operator()(const cmd::leave&) const { return "leave"; }
     std::string operator()(const cmd::help&) const { return "help"; }
     std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
@@ -46,6 +47,10 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"nick_trims_spaces", "/nick   bob  ", "nick:bob"},
                     line_case{"nick_with_a_space_inside", "/nick Bob Smith", "nick:Bob Smith"},
                     line_case{"nodes", "/nodes", "nodes"}, line_case{"who", "/who", "nodes"},
+                    line_case{"stats", "/stats", "stats"},
+                    line_case{"stats_with_a_trailing_space", "/stats ", "stats"},
+                    line_case{"stats_with_cr", "/stats\r", "stats"},
+                    line_case{"stats_ignores_arguments", "/stats now", "stats"},
                     line_case{"leave", "/leave", "leave"}, line_case{"quit", "/quit", "leave"},
                     line_case{"help", "/help", "help"},
                     line_case{"help_with_a_trailing_space", "/help ", "help"},
@@ -71,7 +76,11 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"commands_are_case_sensitive", "/WHO",
                               "invalid:unknown command /WHO (try /help)"},
                     line_case{"command_prefix_is_not_a_command", "/whois",
-                              "invalid:unknown command /whois (try /help)"}),
+                              "invalid:unknown command /whois (try /help)"},
+                    line_case{"stats_prefix_is_not_stats", "/stat",
+                              "invalid:unknown command /stat (try /help)"},
+                    line_case{"stats_is_case_sensitive", "/STATS",
+                              "invalid:unknown command /STATS (try /help)"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(parse_command, unknown_command_message_mentions_the_command) {
@@ -94,7 +103,7 @@ TEST(parse_command, keeps_a_huge_text_line_whole) {
 TEST(help_lines, mention_every_command) {
   std::string all;
   for (const auto& line : help_lines()) all += line + "\n";
-  for (const char* verb : {"/nick", "/nodes", "/who", "/leave", "/quit", "/help", "//"})
+  for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//"})
     EXPECT_NE(all.find(verb), std::string::npos) << verb;
 }
 

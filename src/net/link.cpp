@@ -18,14 +18,16 @@ constexpr std::size_t read_chunk = 64 * 1024;
 constexpr std::size_t write_batch = 64 * 1024;
 }  // namespace
 
-link::link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed)
+link::link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed,
+           written_handler on_written)
     : stream_(std::move(stream)),
       cfg_(cfg),
       reader_(cfg.max_frame_bytes),
       queue_(cfg.send_queue_max_frames, cfg.send_queue_max_bytes),
       wake_writer_(stream_.get_executor(), asio::steady_timer::time_point::max()),
       on_frame_(std::move(on_frame)),
-      on_closed_(std::move(on_closed)) {}
+      on_closed_(std::move(on_closed)),
+      on_written_(std::move(on_written)) {}
 
 void link::start() {
   asio::co_spawn(stream_.get_executor(), [self = shared_from_this()] { return self->read_loop(); },
@@ -89,11 +91,14 @@ asio::awaitable<void> link::write_loop() {
     }
     batch.clear();
     const std::size_t frames = queue_.pop_batch(batch, write_batch);
+    writing_since_ = std::chrono::steady_clock::now();
     co_await asio::async_write(stream_, asio::buffer(batch),
                                asio::redirect_error(asio::use_awaitable, ec));
+    writing_since_.reset();
     if (ec) co_return stop(ec);
     counters_.bytes_sent += batch.size();
     counters_.frames_sent += frames;
+    if (on_written_) on_written_();
   }
   stop({});
 }

@@ -11,9 +11,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -47,8 +49,10 @@ class link : public std::enable_shared_from_this<link> {
 public:
   using frame_handler = std::function<void(wire::pb::Frame)>;
   using closed_handler = std::function<void(std::error_code)>;
+  using written_handler = std::function<void()>;  // a write completed: the queue shrank
 
-  link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed);
+  link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_handler on_closed,
+       written_handler on_written = {});
 
   void start();
   // Queues an encoded frame. If the queue is full the link stops with send_queue_full.
@@ -58,6 +62,10 @@ public:
   void stop(std::error_code why);
 
   std::size_t queued_bytes() const { return queue_.bytes(); }
+  std::size_t queued_frames() const { return queue_.frames(); }
+  // When the write now in progress started; empty while the writer is idle. A write that
+  // lasts long means the peer is not reading.
+  std::optional<std::chrono::steady_clock::time_point> writing_since() const { return writing_since_; }
   bool stopped() const { return stopped_; }
   const link_counters& counters() const { return counters_; }
 
@@ -72,7 +80,9 @@ private:
   boost::asio::steady_timer wake_writer_;
   frame_handler on_frame_;
   closed_handler on_closed_;
+  written_handler on_written_;
   link_counters counters_;
+  std::optional<std::chrono::steady_clock::time_point> writing_since_;
   bool closing_ = false;
   bool stopped_ = false;
 };

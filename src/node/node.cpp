@@ -14,7 +14,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "core/address.hpp"
 #include "core/error.hpp"
@@ -29,6 +32,14 @@ namespace peerchat {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+
+namespace {
+// A link whose write has not completed for this long has a peer that is not reading; it no
+// longer holds input back (its queue fills and the link is dropped, as without a pause).
+constexpr std::chrono::milliseconds stalled_write{2000};
+// Held input is looked at again at least this often, for links that stall while it waits.
+constexpr std::chrono::milliseconds input_recheck{250};
+}  // namespace
 
 struct node::impl {
   impl(config c, const identity& ident, ui_sink s)
@@ -47,6 +58,8 @@ struct node::impl {
   room core;
   std::unordered_map<link_id, std::shared_ptr<link>> links;
   link_counters retired;  // what links already closed moved, so stats never go backwards
+  std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
+  asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
   bool finishing = false;
   std::error_code result;
@@ -61,6 +74,9 @@ struct node::impl {
   void finish(std::error_code error);
   void arm_timer();
   ui_event::stats stats() const;
+  bool backed_up() const;
+  void hold_input(std::function<void()> resume);
+  void release_input();
 
   template <class F>
   void input(F&& f) {
@@ -156,6 +172,7 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
           retired += it->second->counters();
           links.erase(it);
         }
+        release_input();
         if (finishing) {
           if (links.empty()) ioc.stop();
           return;
@@ -163,7 +180,8 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
         if (why == errc::send_queue_full || why == errc::frame_too_large || why == errc::frame_malformed)
           spdlog::warn("link {} dropped: {}", lid, why.message());
         input([&](instant now) { core.on_link_down(lid, why, now); });
-      });
+      },
+      [this] { release_input(); });
   links.emplace(lid, l);
   l->start();
   input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), now); });
@@ -209,6 +227,8 @@ void node::impl::finish(std::error_code error) {
   boost::system::error_code ignored;
   acceptor.close(ignored);
   tick_timer.cancel();
+  input_timer.cancel();
+  for (auto& resume : std::exchange(input_waiters, {})) resume();
   if (links.empty()) return ioc.stop();
   for (auto& [lid, l] : links) l->close_after_flush();
   shutdown_timer.expires_after(cfg.leave_flush_timeout);
@@ -231,6 +251,37 @@ ui_event::stats node::impl::stats() const {
   for (const auto& [lid, l] : links) total += l->counters();
   return {total.bytes_sent, total.bytes_received, total.frames_sent, total.frames_received,
           links.size()};
+}
+
+bool node::impl::backed_up() const {
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& [lid, l] : links) {
+    if (l->queued_frames() <= cfg.send_queue_max_frames / 8 &&
+        l->queued_bytes() <= cfg.send_queue_max_bytes / 8)
+      continue;
+    const auto since = l->writing_since();
+    if (!since || now - *since < stalled_write) return true;
+  }
+  return false;
+}
+
+void node::impl::hold_input(std::function<void()> resume) {
+  if (finishing || !backed_up()) return resume();
+  input_waiters.push_back(std::move(resume));
+  if (input_waiters.size() > 1) return;  // the timer is already armed
+  input_timer.expires_after(input_recheck);
+  input_timer.async_wait([this](boost::system::error_code ec) {
+    if (ec || input_waiters.empty()) return;
+    auto waiting = std::exchange(input_waiters, {});
+    for (auto& waiter : waiting) hold_input(std::move(waiter));  // re-arms if still backed up
+  });
+}
+
+// Called whenever a queue shrank (a write completed, a link closed).
+void node::impl::release_input() {
+  if (input_waiters.empty() || backed_up()) return;
+  input_timer.cancel();
+  for (auto& resume : std::exchange(input_waiters, {})) resume();
 }
 
 node::node(config cfg, const identity& id, ui_sink sink)
@@ -273,6 +324,10 @@ void node::list_members() {
 
 void node::report_stats() {
   asio::dispatch(impl_->ioc, [this] { impl_->sink(impl_->stats()); });
+}
+
+void node::when_send_queues_low(std::function<void()> resume) {
+  asio::dispatch(impl_->ioc, [this, r = std::move(resume)]() mutable { impl_->hold_input(std::move(r)); });
 }
 
 void node::leave() {

@@ -42,6 +42,13 @@ public:
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
   void report_stats();  // answered with ui_event::stats
+
+  // Calls `resume` on the node's thread as soon as no link is backed up: every send queue
+  // is below an eighth of its bound, except queues whose peer has not read for a while (the
+  // queue bound drops those; they must not stall everyone). For front ends that can feed the
+  // node faster than the network drains it: machine mode reads no more input until then, so
+  // a fast publisher is slowed down instead of overflowing a queue and losing its links.
+  void when_send_queues_low(std::function<void()> resume);
   void leave();         // graceful: announces, flushes (bounded), then run() returns
 
 private:

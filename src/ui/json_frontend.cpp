@@ -1,6 +1,9 @@
 // Machine mode: commands on stdin, one JSON object per event on stdout (docs/ARCHITECTURE.md
 // lists the schema; it only ever grows). Stdin is read on a thread of its own because it may
-// be a pipe, a file or a terminal; lines are posted to the node's thread.
+// be a pipe, a file or a terminal; lines are posted to the node's thread. A program can write
+// lines far faster than links drain them, so at most `lines_in_flight` lines are posted and
+// not yet let through by node::when_send_queues_low: while the node's send queues are backed
+// up, stdin is not read and the writer feels the pipe fill (backpressure, nothing dropped).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
@@ -8,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <semaphore>
 #include <thread>
 
 #include "node/node.hpp"
@@ -18,6 +23,10 @@ namespace peerchat::ui {
 namespace {
 
 using nlohmann::json;
+
+// Enough to keep the node busy between two reads of the pipe; small next to the send queue
+// bound (a line is at most one frame per link).
+constexpr std::ptrdiff_t lines_in_flight = 64;
 
 json peer_json(const peer_info& p) { return {{"id", p.id.hex()}, {"name", p.name}, {"addr", p.addr}}; }
 
@@ -74,10 +83,17 @@ public:
   }
 
   void start(node& n) override {
-    reader_ = std::thread([this, &n] {
+    // Shared with the reader thread, which may still wait on it when the process exits.
+    auto credits = std::make_shared<std::counting_semaphore<lines_in_flight>>(lines_in_flight);
+    reader_ = std::thread([this, &n, credits] {
       std::string line;
-      while (std::getline(std::cin, line))
-        boost::asio::post(n.context(), [this, &n, line] { handle(n, line); });
+      while (std::getline(std::cin, line)) {
+        credits->acquire();
+        boost::asio::post(n.context(), [this, &n, credits, line] {
+          handle(n, line);
+          n.when_send_queues_low([credits] { credits->release(); });
+        });
+      }
       n.leave();  // end of input leaves gracefully
     });
     reader_.detach();  // blocked in read(2) at exit; the process ends it

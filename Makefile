@@ -1,12 +1,15 @@
-# Front door: `make run` starts a node, `make test` runs every test. Both set up the machine first.
+# Front door: `make run` starts a node, `make test` runs every test, `make bench` measures
+# (bench/README.md; BENCH="suite readme --repeat 3" for the full table). All set up the machine first.
 PRESET ?= default
 BIN := build/$(PRESET)/src/peerchat
 NAME ?= $(USER)
 JOIN ?=
 LISTEN ?= 0.0.0.0:0
 ARGS ?=
+BENCH ?= suite quick
+PYTHON ?= python3
 
-.PHONY: deps configure build run test clean
+.PHONY: deps configure build run test bench clean
 
 deps:
 	@scripts/setup-deps
@@ -22,6 +25,9 @@ run: build
 
 test: build
 	@ctest --preset $(PRESET)
+
+bench: build
+	@PEERCHAT_BIN=$(BIN) $(PYTHON) bench/peerchat_bench.py $(BENCH)
 
 clean:
 	rm -rf build

@@ -1,0 +1,63 @@
+"""What Linux's /proc says about a process and the machine: CPU time, peak memory, CPU model.
+
+CPU times come in clock ticks (usually 10 ms), so a measurement is only as fine as a tick per
+process; the benchmark windows are long enough (seconds) for that to be a small error.
+"""
+
+import os
+import platform
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_us(pid):
+    """utime + stime of every thread of pid so far, in µs."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        stat = f.read()
+    # The command name (field 2) may contain spaces and parentheses; fields after it do not.
+    fields = stat[stat.rindex(")") + 2:].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5)
+    return (utime + stime) * 1_000_000 // CLK_TCK
+
+
+def peak_rss_kib(pid):
+    """VmHWM: the most resident memory pid has ever used, in KiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
+
+
+def machine_busy_us():
+    """CPU time the whole machine spent not idle (all CPUs, all processes) since boot, in µs."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    # guest time is already counted in user time, so only the first eight fields add up.
+    return (sum(fields[:8]) - idle) * 1_000_000 // CLK_TCK
+
+
+def self_cpu_us():
+    """CPU time of this (driver) process so far, in µs."""
+    t = os.times()
+    return int((t.user + t.system) * 1_000_000)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine():
+    """The facts a result needs to be compared with another machine's."""
+    with open("/proc/loadavg", encoding="ascii") as f:
+        load1 = float(f.read().split()[0])
+    return {"nproc": len(os.sched_getaffinity(0)), "cpu": cpu_model(),
+            "kernel": platform.release(), "load1_at_start": load1}

@@ -41,7 +41,7 @@ def run_latency(setup, nodes, messages, rate, size, seed):
         authors = send_paced(room, messages, rate, size, rng)
         wait_until_settled(room, lambda node: node.message_count() >= messages, setup.timeout)
         after = room.snapshot()
-        rss = room.peak_rss_mib()
+        rss = room.memory_mib()
         latencies = analyse_deliveries(room, authors, result)
         add_costs(result, before, after, rss, result["delivered"])
         result["links_dropped_queue_full"] = room.stderr_count(SEND_QUEUE_FULL)
@@ -102,8 +102,9 @@ def analyse_deliveries(room, authors, result):
     return latencies
 
 
-def add_costs(result, before, after, rss, delivered):
+def add_costs(result, before, after, memory, delivered):
     """CPU, memory and wire cost of the window between two snapshots, per delivery."""
+    rss, anon = memory
     window_us = (after["mono"] - before["mono"]) * 1e6
     nodes_cpu = after["cpu_us"] - before["cpu_us"]
     driver_cpu = after["driver_cpu_us"] - before["driver_cpu_us"]
@@ -116,6 +117,7 @@ def add_costs(result, before, after, rss, delivered):
         "bytes_per_delivery": (after["bytes_sent"] - before["bytes_sent"]) / per,
         "frames_per_delivery": (after["frames_sent"] - before["frames_sent"]) / per,
         "rss_mib": {"mean": sum(rss) / len(rss), "max": max(rss)},
+        "anon_rss_mib": {"mean": sum(anon) / len(anon), "max": max(anon)},
         # Shares of the whole machine during the window: the nodes, this driver, and everyone
         # else (other builds and tests on a shared machine skew the numbers; this says how much).
         "cpu_pct": {"nodes": 100 * nodes_cpu / capacity, "driver": 100 * driver_cpu / capacity,
@@ -144,7 +146,7 @@ def run_throughput(setup, nodes, duration, size, seed):
         # be catching up: wait until everyone has everything, or nothing moves for `timeout`.
         wait_until_settled(room, lambda node: node.message_count() >= offered, setup.timeout)
         after = room.snapshot()
-        rss = room.peak_rss_mib()
+        rss = room.memory_mib()
         latencies = analyse_stream(room, publisher, offered, result)
         result["publisher_blocked_pct"] = 100 * blocked_s / duration
         add_costs(result, before, after, rss, result["delivered"])

@@ -20,13 +20,23 @@ def cpu_us(pid):
     return (utime + stime) * 1_000_000 // CLK_TCK
 
 
-def peak_rss_kib(pid):
-    """VmHWM: the most resident memory pid has ever used, in KiB."""
+def _status_kib(pid, field):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
-    raise RuntimeError(f"/proc/{pid}/status has no VmHWM")
+    raise RuntimeError(f"/proc/{pid}/status has no {field}")
+
+
+def peak_rss_kib(pid):
+    """VmHWM: the most resident memory pid has ever used, in KiB. It counts every page of the
+    shared libraries the process touched, though all nodes share those pages."""
+    return _status_kib(pid, "VmHWM")
+
+
+def anon_rss_kib(pid):
+    """RssAnon now: the process's own memory (heap, stacks), without shared library pages."""
+    return _status_kib(pid, "RssAnon")
 
 
 def machine_busy_us():

@@ -68,7 +68,7 @@ LATENCY_COLUMNS = [  # header, field, digits
     ("p90 ms", "latency_ms.p90", 2), ("p99 ms", "latency_ms.p99", 2),
     ("max ms", "latency_ms.max", 1), ("CPU µs/deliv", "cpu_us_per_delivery", 0),
     ("RSS MiB mean", "rss_mib.mean", 1), ("RSS MiB max", "rss_mib.max", 1),
-    ("membership s", "membership_s", 2), ("bytes/deliv", "bytes_per_delivery", 0),
+    ("anon MiB", "anon_rss_mib.mean", 1), ("membership s", "membership_s", 2), ("bytes/deliv", "bytes_per_delivery", 0),
     ("frames/deliv", "frames_per_delivery", 1), ("others' CPU %", "cpu_pct.others", 0)]
 
 THROUGHPUT_COLUMNS = [
@@ -77,8 +77,8 @@ THROUGHPUT_COLUMNS = [
     ("links dropped", "links_dropped_queue_full", 0),
     ("publisher blocked %", "publisher_blocked_pct", 0), ("p50 ms", "latency_ms.p50", 1),
     ("p99 ms", "latency_ms.p99", 1), ("CPU µs/deliv", "cpu_us_per_delivery", 0),
-    ("RSS MiB max", "rss_mib.max", 1), ("bytes/deliv", "bytes_per_delivery", 0),
-    ("others' CPU %", "cpu_pct.others", 0)]
+    ("RSS MiB max", "rss_mib.max", 1), ("anon MiB", "anon_rss_mib.mean", 1),
+    ("bytes/deliv", "bytes_per_delivery", 0), ("others' CPU %", "cpu_pct.others", 0)]
 
 
 def _table(rows, columns):

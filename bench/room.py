@@ -99,8 +99,10 @@ class BenchRoom:
                 **{key: sum(s[key] for s in stats) for key in COUNTERS},
                 "links": [s["links"] for s in stats]}
 
-    def peak_rss_mib(self):
-        return [procfs.peak_rss_kib(node.pid) / 1024 for node in self.nodes]
+    def memory_mib(self):
+        """(peak RSS, anonymous RSS now) of every node, in MiB."""
+        return ([procfs.peak_rss_kib(node.pid) / 1024 for node in self.nodes],
+                [procfs.anon_rss_kib(node.pid) / 1024 for node in self.nodes])
 
     def stderr_count(self, substring):
         return sum(node.stderr_text().count(substring) for node in self.nodes)

@@ -141,7 +141,7 @@ def run_throughput(setup, nodes, duration, size, seed):
         result["membership_s"] = room.wait_full_membership()
         publisher = room.nodes[rng.randrange(nodes)]
         before = room.snapshot()
-        offered, blocked_s = publish_for(publisher, duration, size)
+        offered, blocked_s = publish_for(publisher, duration, size, setup.timeout)
         # The node may still hold lines it has read but not yet said, and receivers may still
         # be catching up: wait until everyone has everything, or nothing moves for `timeout`.
         wait_until_settled(room, lambda node: node.message_count() >= offered, setup.timeout)
@@ -157,7 +157,7 @@ def run_throughput(setup, nodes, duration, size, seed):
         room.stop(failed)
 
 
-def publish_for(node, duration, size, batch=64):
+def publish_for(node, duration, size, timeout, batch=64):
     """Writes lines to node's stdin for `duration` seconds, as fast as the node reads them.
     Returns (lines written, seconds spent blocked in write: the node's backpressure)."""
     written, blocked = 0, 0.0
@@ -165,7 +165,7 @@ def publish_for(node, duration, size, batch=64):
     while time.monotonic() < end:
         data = "".join(text_of("t", written + i, size) + "\n" for i in range(batch)).encode()
         start = time.monotonic()
-        node.write_raw(data)
+        node.write_raw(data, timeout)
         blocked += time.monotonic() - start
         written += batch
     return written, blocked

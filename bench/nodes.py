@@ -8,6 +8,7 @@ deadline, and every time that is reported comes from the nodes' own ts_us / sent
 
 import json
 import os
+import select
 import subprocess
 import threading
 import time
@@ -123,8 +124,13 @@ class BenchNode:
         self.proc.stdin.write(line.encode() + b"\n")
         self.proc.stdin.flush()
 
-    def write_raw(self, data):
-        """Writes many lines at once; blocks while the node is not reading (backpressure)."""
+    def write_raw(self, data, timeout):
+        """Writes many lines at once; blocks while the node is not reading (backpressure), but
+        raises if the node has read nothing for `timeout` seconds."""
+        _, writable, _ = select.select([], [self.proc.stdin], [], timeout)
+        if not writable:
+            raise RuntimeError(f"{self.name} read no input for {timeout:.0f} s; stderr: "
+                               f"{self.stderr_tail()}")
         self.proc.stdin.write(data)
         self.proc.stdin.flush()
 

@@ -6,6 +6,7 @@ measured from their own event stamps, their /stats counters and /proc.
   peerchat_bench.py throughput --nodes 10 --duration 10
   peerchat_bench.py suite quick|readme      (readme: the table in bench/README.md)
   peerchat_bench.py smoke                   (correctness only; exit 1 if anything is missing)
+  peerchat_bench.py report RUNS.jsonl...    (tables of medians and of raw runs, from saved runs)
 
 Prints one JSON line per run on stdout, then a Markdown table of medians; writes runs.jsonl,
 table.md and latency-cdf.png into --out (default bench/results/DATE). See bench/README.md.
@@ -64,7 +65,18 @@ def parse_args(argv):
     suite = sub.add_parser("suite", parents=[common], help="a named set of runs")
     suite.add_argument("name", choices=sorted(SUITES))
     sub.add_parser("smoke", parents=[common], help="N=5, M=50: correctness only, for ctest")
+    rep = sub.add_parser("report", help="tables from saved runs.jsonl files")
+    rep.add_argument("files", nargs="+")
     return parser.parse_args(argv)
+
+
+def report_saved(files):
+    results = []
+    for name in files:
+        with open(name, encoding="utf-8") as f:
+            results += [json.loads(line) for line in f if line.strip()]
+    print(report.markdown(results, raw=True))
+    return 0
 
 
 def plan(args):
@@ -111,6 +123,8 @@ def smoke_failures(result):
 
 def main(argv):
     args = parse_args(argv)
+    if args.mode == "report":
+        return report_saved(args.files)
     setup = Setup(find_binary(args.bin), args.timeout, args.keep, tuple(args.node_arg))
     out = out_dir(args)
     seed = args.seed if args.seed is not None else int.from_bytes(os.urandom(4), "little")
@@ -127,7 +141,7 @@ def main(argv):
                 results.append(result)
                 pooled += latencies
             series.append((report.label(results[-1]), pooled))
-    table = report.markdown(results)
+    table = report.markdown(results, raw=args.repeat > 1)
     (out / "table.md").write_text(table + "\n", encoding="utf-8")
     print("\n" + table)
     if not args.no_plot and args.mode != "smoke":

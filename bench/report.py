@@ -95,14 +95,22 @@ def _table(rows, columns):
     return "\n".join(lines)
 
 
-def markdown(results):
-    """One table per mode, each row the medians of a configuration's runs."""
+def markdown(results, raw=False):
+    """One table per mode, each row the medians of a configuration's runs; with raw, then one
+    row per run as well."""
     summary = medians(results)
     parts = []
     for mode, columns in (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS)):
         rows = [(name, row) for name, row in summary.items() if row["mode"] == mode]
         if rows:
             parts.append(_table(rows, columns))
+    if raw:
+        for mode, columns in (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS)):
+            rows = [(f"{label(r)} at {r['date'][11:19]}", _flatten(r))
+                    for r in results if r["mode"] == mode]
+            if rows:
+                parts.append("Raw runs:\n\n" + _table(rows, [c for c in columns
+                                                               if c[1] != "runs"]))
     machine = results[0]["machine"]
     parts.append(f"Machine: {machine['nproc']} CPUs, {machine['cpu']}; "
                  f"{results[0]['date']}; medians of the runs listed.")
@@ -143,7 +151,7 @@ def plot_cdf(out_dir, series):
         "set output 'latency-cdf.png'",
         "set title 'peerchat delivery latency (receiver ts_us - author sent_us)'",
         "set xlabel 'latency, ms (log scale)'", "set ylabel 'fraction of deliveries'",
-        "set logscale x", "set yrange [0:1]", "set grid", "set key bottom right",
+        "set logscale x", "set yrange [0:1]", "set grid", "set key below",
         "plot " + ", \\\n     ".join(plots), ""])
     (out_dir / "latency-cdf.gp").write_text(script, encoding="ascii")
     done = subprocess.run([gnuplot, "latency-cdf.gp"], cwd=out_dir, capture_output=True,

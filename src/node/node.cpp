@@ -36,7 +36,8 @@ using namespace asio::experimental::awaitable_operators;
 namespace {
 // A link whose write has not completed for this long has a peer that is not reading; it no
 // longer holds input back (its queue fills and the link is dropped, as without a pause).
-constexpr std::chrono::milliseconds stalled_write{2000};
+// Long enough that a peer starved of CPU on a loaded machine is not mistaken for a stuck one.
+constexpr std::chrono::milliseconds stalled_write{5000};
 // Held input is looked at again at least this often, for links that stall while it waits.
 constexpr std::chrono::milliseconds input_recheck{250};
 }  // namespace

@@ -24,6 +24,10 @@ public:
       case errc::protocol_violation: return "protocol violation";
       case errc::key_file_unreadable: return "identity key file unreadable";
       case errc::bad_address: return "bad address (expected HOST:PORT)";
+      case errc::active_view_full: return "active view full";
+      case errc::replaced_by_newcomer: return "link given to a newcomer with no other link";
+      case errc::member_failed: return "member declared failed";
+      case errc::too_many_pending: return "too many connections in handshake";
     }
     return "unknown peerchat error " + std::to_string(code);
   }

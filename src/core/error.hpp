@@ -20,6 +20,10 @@ enum class errc {
   protocol_violation,
   key_file_unreadable,
   bad_address,
+  active_view_full,
+  replaced_by_newcomer,
+  member_failed,
+  too_many_pending,
 };
 
 const std::error_category& peerchat_category() noexcept;

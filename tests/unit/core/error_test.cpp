@@ -31,6 +31,10 @@ constexpr named_code all_codes[] = {
     {errc::protocol_violation, "protocol_violation"},
     {errc::key_file_unreadable, "key_file_unreadable"},
     {errc::bad_address, "bad_address"},
+    {errc::active_view_full, "active_view_full"},
+    {errc::replaced_by_newcomer, "replaced_by_newcomer"},
+    {errc::member_failed, "member_failed"},
+    {errc::too_many_pending, "too_many_pending"},
 };
 
 class every_errc : public testing::TestWithParam<named_code> {};

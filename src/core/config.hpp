@@ -50,6 +50,9 @@ struct config {
   std::size_t max_text_bytes = 4096;
   // An author's event that arrives ahead of a gap waits this long for the gap to fill.
   std::chrono::milliseconds reorder_wait{2000};
+  // Every this often a node sends one random neighbour its version vector, and each side
+  // fetches what it lacks: the repair for events lost with a neighbour that died mid-send.
+  std::chrono::milliseconds anti_entropy_interval{2000};
   // Retry delay for members we failed to dial.
   std::chrono::milliseconds redial_backoff{2000};
   // On leave, wait at most this long for the goodbye to reach our links.

@@ -126,7 +126,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kIhave: return handle_ihave(link, frame.ihave(), now);
     case pb::Frame::kGraft: return handle_graft(link, frame.graft());
     case pb::Frame::kPrune: tree_.on_prune(ls.peer); return;
-    default: return refuse(link, errc::protocol_violation, "unexpected frame");
+    case pb::Frame::kSummary: return handle_summary(link, frame.summary(), now);
+    default:
+      return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
 }
 
@@ -212,6 +214,7 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
 
   const link_state& source = links_.at(from);
   pb::Frame forward;
+  bool refuted = false;
   for (const auto& wire_member : msg.members()) {
     auto m = room_wire::from_wire(wire_member);
     if (!m) continue;
@@ -224,9 +227,7 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
     switch (result.outcome) {
       case merge_outcome::unchanged:
       case merge_outcome::rejected: break;
-      case merge_outcome::refuted:
-        room_wire::to_wire(members_.self(), *forward.mutable_members()->add_members());
-        break;
+      case merge_outcome::refuted: refuted = true; break;
       default:
         announce(*m, result.outcome, result.old_name);
         member_changed(*m, result.outcome, now);
@@ -234,6 +235,12 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
     }
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);
+  if (refuted) {
+    // Back to everyone, the rumour's source included: it is the one that must hear it.
+    pb::Frame refutation;
+    room_wire::to_wire(members_.self(), *refutation.mutable_members()->add_members());
+    broadcast(refutation, std::nullopt);
+  }
   maintain_links(now);
 }
 
@@ -341,6 +348,7 @@ void room::on_tick(instant now) {
   for (link_id link : late) refuse(link, errc::hello_timeout);
   for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
   if (ready_ && !leaving_) run_swim(now);
+  if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
   tree_.on_tick(now.mono);
   run_plumtree();
   if (now.mono >= next_maintenance_) {
@@ -355,7 +363,7 @@ microseconds room::next_deadline() const {
     if (!ls.established) next = std::min(next, ls.hello_deadline);
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
   if (auto d = tree_.next_deadline()) next = std::min(next, *d);
-  if (ready_ && !leaving_) next = std::min(next, swim_.next_deadline());
+  if (ready_ && !leaving_) next = std::min({next, swim_.next_deadline(), next_summary_});
   return next;
 }
 

@@ -110,6 +110,9 @@ private:
   void handle_event(link_id from, const wire::pb::SignedEvent& ev, instant now);
   void handle_ihave(link_id from, const wire::pb::IHave& msg, instant now);
   void handle_graft(link_id from, const wire::pb::Graft& msg);
+  void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);
+  void send_summary(instant now);
+  void request_gaps(const peer_id& author, const peer_id& holder, instant now);
   void deliver(const wire::verified_event& ev);
   void publish(wire::pb::EventBody body, instant now);
   void remember(const event_ref& ref, std::shared_ptr<const std::string> frame);
@@ -152,7 +155,8 @@ private:
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started
   std::unordered_map<std::string, microseconds> retry_after_;  // addr -> end of its backoff
   microseconds next_maintenance_{0};
-  microseconds next_refill_{0};  // after an "active view full", top up slowly
+  microseconds next_refill_{0};
+  microseconds next_summary_{0};  // after an "active view full", top up slowly
   std::mt19937_64 rng_;
   failure_detector swim_;
   plumtree tree_;

@@ -64,7 +64,44 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   tree_.broadcast(ref, sender, now.mono);
   run_plumtree();
   lamport_ = std::max(lamport_, ev->lamport);
+  const peer_id ev_author = ev->author;
   for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event);
+  // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
+  request_gaps(ev_author, sender, now);
+}
+
+void room::request_gaps(const peer_id& author, const peer_id& holder, instant now) {
+  std::vector<event_ref> missing;
+  for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
+  if (!missing.empty()) tree_.on_ihave(holder, missing, now.mono);
+}
+
+void room::send_summary(instant now) {
+  next_summary_ = now.mono + std::chrono::duration_cast<microseconds>(cfg_.anti_entropy_interval);
+  if (link_by_peer_.empty()) return;
+  auto it = link_by_peer_.begin();
+  std::advance(it, static_cast<long>(rng_() % link_by_peer_.size()));
+  pb::Frame f;
+  auto* summary = f.mutable_summary();  // sent even when empty: "I hold nothing yet"
+  for (const auto& [author, seq] : delivery_.version_vector()) {
+    auto* entry = summary->add_contiguous();
+    entry->set_author(room_wire::bytes_of(author));
+    entry->set_seq(seq.value);
+  }
+  send(it->second, encode(f));
+}
+
+void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
+  const peer_id& sender = links_.at(from).peer;
+  std::vector<event_ref> missing;
+  for (const auto& entry : msg.contiguous()) {
+    auto author = peer_id::from_bytes(entry.author());
+    if (!author || *author == id_.id()) continue;
+    const std::uint64_t ours = delivery_.contiguous(*author).value;
+    for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
+      if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
+  }
+  if (!missing.empty()) tree_.on_ihave(sender, missing, now.mono);
 }
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {

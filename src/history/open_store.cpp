@@ -57,9 +57,16 @@ std::optional<refusal> check_ownership(sqlite::connection& db, bool& fresh) {
   return std::nullopt;
 }
 
+// Messages from SQLite may span lines; ours are one line.
+std::string flattened(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  return text;
+}
+
 std::optional<refusal> check_health(sqlite::connection& db) {
-  // quick_check(1): stop at the first problem; its message is one line.
-  const std::string verdict = db.query_text("PRAGMA quick_check(1)");
+  // quick_check(1): stop at the first problem.
+  const std::string verdict = flattened(db.query_text("PRAGMA quick_check(1)"));
   if (verdict == "ok") return std::nullopt;
   return refusal{errc::storage_corrupt,
                  "is damaged (" + verdict + "); left untouched: move it away or restore a backup"};
@@ -94,7 +101,7 @@ refusal refusal_from(const sqlite::failure& f, const std::filesystem::path& db_p
 
 std::string one_line(const std::filesystem::path& db_path, const std::string& reason) {
   const bool attached = !reason.empty() && reason.front() == ':';
-  return db_path.string() + (attached ? "" : " ") + reason;
+  return flattened(db_path.string() + (attached ? "" : " ") + reason);
 }
 
 }  // namespace

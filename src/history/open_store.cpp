@@ -76,6 +76,10 @@ void configure(sqlite::connection& db, const store_options& options) {
   if (db.query_text("PRAGMA journal_mode = WAL") != "wal")
     throw sqlite::failure(SQLITE_ERROR, "cannot switch the database to WAL mode");
   db.exec("PRAGMA synchronous = NORMAL");
+  // Checkpoint every 4000 pages (16 MiB of WAL) rather than SQLite's 1000: a bulk catch-up
+  // copies hot pages (index roots, each author's last page) to the file a quarter as often,
+  // about 20% faster inserts (bench/store_bench), and the WAL stays bounded.
+  db.exec("PRAGMA wal_autocheckpoint = 4000");
   if (options.max_bytes > 0) {
     const auto page_size = static_cast<std::uint64_t>(db.query_int("PRAGMA page_size"));
     const auto pages = std::max<std::uint64_t>(1, options.max_bytes / page_size);

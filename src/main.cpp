@@ -25,6 +25,13 @@ std::string default_data_dir(const std::string& name) {
   return (base / "peerchat" / name).string();
 }
 
+void add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
+                const std::string& what) {
+  app.add_option_function<long>(flag, [&value](long ms) { value = std::chrono::milliseconds{ms}; }, what)
+      ->default_str(std::to_string(value.count()))
+      ->check(CLI::Range(1L, 600'000L));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,8 +51,15 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", cfg.data_dir, "identity and state (default: $XDG_DATA_HOME/peerchat/NAME)");
   app.add_flag("--json", json, "machine mode: commands on stdin, one JSON event per line on stdout");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
-  app.add_option("--max-links", cfg.max_links, "most links accepted")->capture_default_str();
-  app.add_option("--target-links", cfg.target_links, "links this node dials by itself")->capture_default_str();
+  app.add_option("--max-links", cfg.active_view, "live links kept (the active view)")
+      ->capture_default_str()->check(CLI::Range(1, 64));
+  add_millis(app, "--probe-interval-ms", cfg.probe_interval, "SWIM: one member probed per interval");
+  add_millis(app, "--probe-timeout-ms", cfg.probe_timeout, "SWIM: wait this long for an ack before indirect probes");
+  app.add_option("--indirect-probes", cfg.indirect_probes, "SWIM: members asked to probe on our behalf")
+      ->capture_default_str()->check(CLI::Range(0, 16));
+  app.add_option("--suspicion-mult", cfg.suspicion_mult,
+                 "SWIM: a suspicion stands MULT * max(1, log10 N) * probe interval")
+      ->capture_default_str()->check(CLI::Range(0.5, 100.0));
   app.add_option("--run-hint", ui_options.run_hint, "how the join hint is phrased")->group("");
   CLI11_PARSE(app, argc, argv);
 

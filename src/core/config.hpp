@@ -28,16 +28,31 @@ struct config {
   std::size_t send_queue_max_frames = 8192;
   // A connection must finish TLS and hello within this, or it is closed.
   std::chrono::milliseconds handshake_timeout{5000};
-  // Links this node dials by itself; others may dial us up to max_links. A small room stays
-  // a full mesh; a large one becomes a random graph that flooding still covers.
-  std::size_t target_links = 8;
-  std::size_t max_links = 64;
+  // HyParView's active view: the live links a node keeps, dialed or accepted. A room of up to
+  // active_view + 1 members is a full mesh; a larger one a random graph of this degree, whose
+  // diameter (and so broadcast hops) grows as log N while each node's cost stays constant.
+  std::size_t active_view = 6;
+  // Connections still in TLS or hello, on top of the active view: a flood of half-open
+  // connections costs at most this many slots.
+  std::size_t max_pending_links = 64;
+  // SWIM failure detection. One probe per interval; an ack is due within probe_timeout on
+  // loopback or a LAN (raise both on slow links). A suspicion stands for
+  // suspicion_mult * max(1, log10 N) * probe_interval before the member is declared failed:
+  // 1.5 s at N <= 10, 4.5 s at N = 1000, so a kill is reported in about 2-3 s while a process
+  // paused for a second still refutes in time.
+  std::chrono::milliseconds probe_interval{500};
+  std::chrono::milliseconds probe_timeout{200};
+  std::size_t indirect_probes = 3;
+  double suspicion_mult = 3.0;
   // Upper bound on member records (including tombstones of members that left).
   std::size_t max_members = 10000;
   // Longest chat line accepted from the user or the network.
   std::size_t max_text_bytes = 4096;
   // An author's event that arrives ahead of a gap waits this long for the gap to fill.
   std::chrono::milliseconds reorder_wait{2000};
+  // Every this often a node sends one random neighbour its version vector, and each side
+  // fetches what it lacks: the repair for events lost with a neighbour that died mid-send.
+  std::chrono::milliseconds anti_entropy_interval{2000};
   // Retry delay for members we failed to dial.
   std::chrono::milliseconds redial_backoff{2000};
   // On leave, wait at most this long for the goodbye to reach our links.

@@ -24,6 +24,18 @@ public:
       case errc::protocol_violation: return "protocol violation";
       case errc::key_file_unreadable: return "identity key file unreadable";
       case errc::bad_address: return "bad address (expected HOST:PORT)";
+      case errc::active_view_full: return "active view full";
+      case errc::replaced_by_newcomer: return "link given to a newcomer with no other link";
+      case errc::member_failed: return "member declared failed";
+      case errc::too_many_pending: return "too many connections in handshake";
+      case errc::storage_in_use: return "data directory in use by another peerchat";
+      case errc::storage_foreign: return "not a peerchat database";
+      case errc::storage_newer_schema: return "database written by a newer peerchat";
+      case errc::storage_corrupt: return "database corrupt";
+      case errc::storage_read_only: return "database or data directory is read-only";
+      case errc::storage_full: return "storage full";
+      case errc::storage_failed: return "storage I/O error";
+      case errc::sequence_not_next: return "not the author's next sequence number";
     }
     return "unknown peerchat error " + std::to_string(code);
   }

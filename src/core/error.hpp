@@ -20,6 +20,19 @@ enum class errc {
   protocol_violation,
   key_file_unreadable,
   bad_address,
+  active_view_full,
+  replaced_by_newcomer,
+  member_failed,
+  too_many_pending,
+  // history store (src/history/store.hpp)
+  storage_in_use,
+  storage_foreign,
+  storage_newer_schema,
+  storage_corrupt,
+  storage_read_only,
+  storage_full,
+  storage_failed,
+  sequence_not_next,
 };
 
 const std::error_category& peerchat_category() noexcept;

@@ -15,8 +15,14 @@ void crypto_init() {
 }
 
 identity identity::generate() {
+  std::array<std::uint8_t, 32> seed;
+  randombytes_buf(seed.data(), seed.size());
+  return from_seed(seed);
+}
+
+identity identity::from_seed(const std::array<std::uint8_t, 32>& seed) {
   identity out;
-  randombytes_buf(out.seed_.data(), out.seed_.size());
+  out.seed_ = seed;
   peer_id::bytes_type pk;
   crypto_sign_seed_keypair(pk.data(), out.secret_key_.data(), out.seed_.data());
   out.id_ = peer_id{pk};

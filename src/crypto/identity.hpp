@@ -20,6 +20,8 @@ public:
   // Loads the key from `dir`, creating dir and key on first start.
   static identity load_or_create(const std::filesystem::path& dir, std::error_code& ec);
   static identity generate();
+  // The same seed always gives the same key: the simulator's reproducible identities.
+  static identity from_seed(const std::array<std::uint8_t, 32>& seed);
 
   const peer_id& id() const { return id_; }
   const std::array<std::uint8_t, 32>& seed() const { return seed_; }

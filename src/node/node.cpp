@@ -7,6 +7,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -15,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <random>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -31,6 +33,7 @@ namespace peerchat {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using asio::ip::udp;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
@@ -45,7 +48,7 @@ constexpr std::chrono::milliseconds input_recheck{250};
 struct node::impl {
   impl(config c, const identity& ident, ui_sink s)
       : cfg(std::move(c)), id(ident), sink(std::move(s)), tls(make_tls_context(ident)),
-        core(cfg, ident, clock.now()) {}
+        core(cfg, ident, clock.now(), std::random_device{}()) {}
 
   config cfg;
   const identity& id;
@@ -53,6 +56,7 @@ struct node::impl {
   asio::io_context ioc{1};
   asio::ssl::context tls;
   tcp::acceptor acceptor{ioc};
+  udp::socket datagrams{ioc};  // SWIM probes, on the same port number as the listener
   asio::steady_timer tick_timer{ioc};
   asio::steady_timer shutdown_timer{ioc};
   system_clock clock;
@@ -67,6 +71,8 @@ struct node::impl {
 
   std::error_code bind();
   asio::awaitable<void> accept_loop();
+  asio::awaitable<void> datagram_loop();
+  void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);
   asio::awaitable<void> dial(std::string addr);
   asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
   void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
@@ -97,7 +103,37 @@ std::error_code node::impl::bind() {
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return ec;
+  const udp::endpoint udp_endpoint(address, acceptor.local_endpoint().port());
+  datagrams.open(udp_endpoint.protocol(), ec);
+  if (!ec) datagrams.bind(udp_endpoint, ec);
+  if (!ec) datagrams.non_blocking(true, ec);
   return ec;
+}
+
+asio::awaitable<void> node::impl::datagram_loop() {
+  std::array<char, room::max_datagram_bytes + 1> buffer;
+  while (datagrams.is_open()) {
+    boost::system::error_code ec;
+    udp::endpoint sender;
+    const std::size_t n = co_await datagrams.async_receive_from(
+        asio::buffer(buffer), sender, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted) co_return;
+    if (ec || n > room::max_datagram_bytes) continue;  // ICMP errors surface here; oversize is hostile
+    input([&](instant now) { core.on_datagram(std::string_view(buffer.data(), n), now); });
+  }
+}
+
+// Fire and forget, like the datagram it is: a full socket buffer or an unreachable member
+// is what SWIM's timeouts are for.
+void node::impl::send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes) {
+  auto hp = parse_host_port(addr);
+  if (!hp) return;
+  boost::system::error_code ec;
+  const auto ip = asio::ip::make_address(hp->host, ec);
+  if (ec) return;  // a host name: members advertise addresses, so not worth a resolver here
+  datagrams.send_to(asio::buffer(*bytes), udp::endpoint(ip, hp->port), 0, ec);
+  if (ec) spdlog::debug("datagram to {} not sent: {}", addr, ec.message());
 }
 
 asio::awaitable<void> node::impl::accept_loop() {
@@ -204,10 +240,14 @@ void node::impl::execute(room_action& a) {
           if (auto it = links.find(act.link); it != links.end()) {
             wire::pb::Frame bye;
             bye.mutable_bye()->set_reason(act.reason.message());
+            if (act.reason.category() == peerchat_category())
+              bye.mutable_bye()->set_code(static_cast<std::uint32_t>(act.reason.value()));
             it->second->close_after_flush(std::make_shared<const std::string>(wire::encode_frame(bye)));
           }
         } else if constexpr (std::is_same_v<T, action::dial>) {
           if (!finishing) asio::co_spawn(ioc, dial(std::move(act.addr)), asio::detached);
+        } else if constexpr (std::is_same_v<T, action::datagram>) {
+          if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
           sink(act.event);
         } else if constexpr (std::is_same_v<T, action::log>) {
@@ -227,6 +267,7 @@ void node::impl::finish(std::error_code error) {
   result = error;
   boost::system::error_code ignored;
   acceptor.close(ignored);
+  datagrams.close(ignored);
   tick_timer.cancel();
   input_timer.cancel();
   for (auto& resume : std::exchange(input_waiters, {})) resume();
@@ -300,6 +341,7 @@ std::error_code node::run() {
   }
   const auto bound = n.acceptor.local_endpoint();
   asio::co_spawn(n.ioc, n.accept_loop(), asio::detached);
+  asio::co_spawn(n.ioc, n.datagram_loop(), asio::detached);
   n.input([&](instant now) {
     n.core.start(host_port{bound.address().to_string(), bound.port()}.str(), now);
   });

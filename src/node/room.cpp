@@ -1,3 +1,5 @@
+// Links, hello, membership and the active view. Broadcast lives in room_broadcast.cpp,
+// failure detection in room_swim.cpp.
 #include "node/room.hpp"
 
 #include <algorithm>
@@ -6,25 +8,41 @@
 #include "core/address.hpp"
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
-#include "wire/event.hpp"
-#include "wire/frame.hpp"
+#include "node/room_wire.hpp"
 
 namespace peerchat {
 
 namespace pb = wire::pb;
+using room_wire::encode;
 
 namespace {
 
 constexpr microseconds maintenance_period{1'000'000};
+// After a candidate said "active view full", top the view up at most this often: in a room
+// where everyone is full, a node one link short must not dial somebody every second.
+constexpr microseconds refill_pause{10'000'000};
+constexpr microseconds view_full_backoff{30'000'000};
 constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
 
-std::shared_ptr<const std::string> encode(const pb::Frame& frame) {
-  return std::make_shared<const std::string>(wire::encode_frame(frame));
+bool valid_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_bytes &&
+         std::none_of(name.begin(), name.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
 
+swim_config swim_settings(const config& cfg) {
+  using std::chrono::duration_cast;
+  return {duration_cast<microseconds>(cfg.probe_interval), duration_cast<microseconds>(cfg.probe_timeout),
+          cfg.indirect_probes, cfg.suspicion_mult};
+}
+
+}  // namespace
+
+namespace room_wire {
+
 void to_wire(const member& m, pb::Member& out) {
-  out.set_id(std::string(m.id.as_string_view()));
+  out.set_id(bytes_of(m.id));
   out.set_name(m.name);
   out.set_addr(m.addr);
   out.set_incarnation(m.incarnation);
@@ -42,15 +60,9 @@ std::optional<member> from_wire(const pb::Member& in) {
                 microseconds{static_cast<std::int64_t>(in.joined_at_us())}};
 }
 
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= max_name_bytes &&
-         std::none_of(name.begin(), name.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-}
+}  // namespace room_wire
 
-}  // namespace
-
-room::room(const config& cfg, const identity& id, instant now)
+room::room(const config& cfg, const identity& id, instant now, std::uint64_t seed)
     : cfg_(cfg),
       id_(id),
       room_(cfg.room),
@@ -59,7 +71,9 @@ room::room(const config& cfg, const identity& id, instant now)
                cfg.max_members),
       delivery_({.max_held = 1024, .max_authors = cfg.max_members,
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
-      rng_(std::random_device{}()) {}
+      rng_(seed),
+      swim_(swim_settings(cfg), id.id(), seed ^ 0x5bd1e995u),
+      tree_(plumtree_config{}) {}
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);
@@ -83,7 +97,8 @@ void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr
   ls = link_state{peer, std::move(dialed_addr), std::move(remote_ip), false, {},
                   now.mono + std::chrono::duration_cast<microseconds>(cfg_.handshake_timeout)};
   if (peer == id_.id()) return refuse(link, errc::self_connection);
-  if (links_.size() > cfg_.max_links) return refuse(link, errc::protocol_violation, "too many links");
+  if (links_.size() - link_by_peer_.size() > cfg_.max_pending_links)
+    return refuse(link, errc::too_many_pending);
   if (!ls.we_dialed()) {
     pb::Frame f;
     *f.mutable_hello() = make_hello();
@@ -98,6 +113,7 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
   link_state& ls = it->second;
   if (frame.has_bye()) {
     ls.bye_reason = frame.bye().reason().substr(0, 200);
+    ls.bye_code = frame.bye().code();
     return;
   }
   if (!ls.established) {
@@ -107,7 +123,12 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
   switch (frame.kind_case()) {
     case pb::Frame::kMembers: return handle_members(link, frame.members(), now);
     case pb::Frame::kEvent: return handle_event(link, frame.event(), now);
-    default: return refuse(link, errc::protocol_violation, "unexpected frame");
+    case pb::Frame::kIhave: return handle_ihave(link, frame.ihave(), now);
+    case pb::Frame::kGraft: return handle_graft(link, frame.graft());
+    case pb::Frame::kPrune: tree_.on_prune(ls.peer); return;
+    case pb::Frame::kSummary: return handle_summary(link, frame.summary(), now);
+    default:
+      return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
 }
 
@@ -138,6 +159,19 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
     if (!(new_dialer < old_dialer)) return refuse(link, errc::duplicate_link, {}, crossed);
     refuse(dup->second, errc::duplicate_link, {}, true);
   }
+  admit_or_refuse(link, ls, hello, now);
+}
+
+// HyParView's rule for a full active view: a peer with no link at all (a newcomer, or a
+// node whose neighbours all died) displaces a random neighbour, which will find another;
+// anybody else is turned away and tries another candidate.
+void room::admit_or_refuse(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
+  if (ready_ && link_by_peer_.size() >= cfg_.active_view) {
+    if (hello.active_links() > 0) return refuse(link, errc::active_view_full, {}, true);
+    auto victim = link_by_peer_.begin();
+    std::advance(victim, static_cast<long>(rng_() % link_by_peer_.size()));
+    refuse(victim->second, errc::replaced_by_newcomer, {}, true);
+  }
   if (!hello.observed_ip().empty()) learn_observed_ip(hello.observed_ip());
   establish(link, ls, hello, now);
 }
@@ -145,6 +179,7 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
 void room::establish(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   ls.established = true;
   link_by_peer_[ls.peer] = link;
+  tree_.neighbor_up(ls.peer);
   if (ls.we_dialed()) retry_after_.erase(ls.dial_addr);
   if (!ready_) {
     ready_ = true;
@@ -158,8 +193,9 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   const auto result = members_.merge(m);
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
+    member_changed(m, result.outcome, now);
     pb::Frame delta;
-    to_wire(m, *delta.mutable_members()->add_members());
+    room_wire::to_wire(m, *delta.mutable_members()->add_members());
     broadcast(delta, link);
   }
   send_member_list(link);
@@ -178,8 +214,9 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
 
   const link_state& source = links_.at(from);
   pb::Frame forward;
+  bool refuted = false;
   for (const auto& wire_member : msg.members()) {
-    auto m = from_wire(wire_member);
+    auto m = room_wire::from_wire(wire_member);
     if (!m) continue;
     if (auto hp = parse_host_port(m->addr); hp && is_unspecified_host(hp->host)) {
       // Only the member's own link tells us where it really is.
@@ -190,64 +227,34 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
     switch (result.outcome) {
       case merge_outcome::unchanged:
       case merge_outcome::rejected: break;
-      case merge_outcome::refuted: to_wire(members_.self(), *forward.mutable_members()->add_members()); break;
+      case merge_outcome::refuted: refuted = true; break;
       default:
         announce(*m, result.outcome, result.old_name);
-        to_wire(*m, *forward.mutable_members()->add_members());
+        member_changed(*m, result.outcome, now);
+        room_wire::to_wire(*m, *forward.mutable_members()->add_members());
     }
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);
+  if (refuted) {
+    // Back to everyone, the rumour's source included: it is the one that must hear it.
+    pb::Frame refutation;
+    room_wire::to_wire(members_.self(), *refutation.mutable_members()->add_members());
+    broadcast(refutation, std::nullopt);
+  }
   maintain_links(now);
 }
 
-void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
-  pb::EventBody peek;
-  auto author = peek.ParseFromString(sev.body()) ? peer_id::from_bytes(peek.author()) : std::nullopt;
-  if (!author) {
-    actions_.emplace_back(action::log{fmt::format("dropped a malformed event from {}",
-                                                  links_.at(from).peer.short_hex())});
+// Keeps failure detection and links in step with a record that just changed.
+void room::member_changed(const member& m, merge_outcome outcome, instant now) {
+  if (m.state == member_state::suspect) {
+    swim_.suspected(m.id, m.incarnation, members_.size(), now.mono);
     return;
   }
-  if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) return;  // a copy
-  std::error_code ec;
-  auto ev = wire::verify_event(sev, cfg_.max_text_bytes, ec);
-  if (!ev) {
-    actions_.emplace_back(action::log{fmt::format(
-        "dropped event {}#{} relayed by {}: {}", author->short_hex(), peek.seq(),
-        links_.at(from).peer.short_hex(), ec.message())});
-    return;
-  }
-  pb::Frame frame;
-  *frame.mutable_event() = sev;
-  broadcast(frame, from);
-  lamport_ = std::max(lamport_, ev->lamport);
-  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event);
-}
-
-void room::deliver(const wire::verified_event& ev) {
-  const member* author = members_.find(ev.author);
-  peer_info from = author ? info_of(*author) : peer_info{ev.author, "?", {}};
-  switch (ev.body.kind_case()) {
-    case pb::EventBody::kText:
-      emit(ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
-                             microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
-                             ev.body.text().text()});
-      break;
-    case pb::EventBody::kNick:
-      if (!author) break;
-      members_.rename(ev.author, ev.body.nick().new_name());
-      emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
-      break;
-    case pb::EventBody::kLeave:
-      if (author && is_live(author->state)) {
-        member gone = *author;
-        gone.state = member_state::left;
-        if (members_.merge(gone).outcome == merge_outcome::left)
-          announce(gone, merge_outcome::left, gone.name);
-      }
-      break;
-    case pb::EventBody::KIND_NOT_SET: break;
-  }
+  swim_.cleared(m.id);
+  // A link to a member declared failed is dead weight in the active view; free the slot.
+  if (outcome == merge_outcome::failed)
+    if (auto l = link_by_peer_.find(m.id); l != link_by_peer_.end())
+      refuse(l->second, errc::member_failed, {}, true);
 }
 
 void room::announce(const member& m, merge_outcome outcome, const std::string& old_name) {
@@ -259,34 +266,6 @@ void room::announce(const member& m, merge_outcome outcome, const std::string& o
   }
 }
 
-void room::publish(pb::EventBody body, instant now) {
-  own_seq_ = own_seq_.next();
-  lamport_ = lamport_time{lamport_.value + 1};
-  body.set_author(std::string(id_.id().as_string_view()));
-  body.set_seq(own_seq_.value);
-  body.set_lamport(lamport_.value);
-  body.set_sent_us(static_cast<std::uint64_t>(now.wall.count()));
-  body.set_prev_hash(own_prev_hash_);
-  pb::Frame frame;
-  *frame.mutable_event() = wire::sign_event(body, id_);
-  const event_id id = wire::id_of(frame.event());
-  own_prev_hash_.assign(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
-  delivery_.mark_own(id_.id(), own_seq_);
-  broadcast(frame, std::nullopt);
-  wire::verified_event own{id, id_.id(), own_seq_, lamport_, std::move(body), frame.event()};
-  deliver(own);
-}
-
-void room::say(std::string text, instant now) {
-  if (leaving_ || text.empty()) return;
-  if (text.size() > cfg_.max_text_bytes)
-    return emit(ui_event::error{fmt::format("message too long ({} bytes, the limit is {})",
-                                            text.size(), cfg_.max_text_bytes)});
-  pb::EventBody body;
-  body.mutable_text()->set_text(std::move(text));
-  publish(std::move(body), now);
-}
-
 void room::nick(std::string new_name, instant now) {
   if (leaving_) return;
   if (!valid_name(new_name))
@@ -294,7 +273,8 @@ void room::nick(std::string new_name, instant now) {
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
   pb::Frame delta;
-  to_wire(members_.update_self(new_name, members_.self().addr), *delta.mutable_members()->add_members());
+  room_wire::to_wire(members_.update_self(new_name, members_.self().addr),
+                     *delta.mutable_members()->add_members());
   broadcast(delta, std::nullopt);
   pb::EventBody body;
   body.mutable_nick()->set_old_name(old_name);
@@ -326,12 +306,26 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
   if (it == links_.end()) return;
   link_state ls = std::move(it->second);
   links_.erase(it);
-  if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link)
-    link_by_peer_.erase(p);
-  if (!ls.dial_addr.empty() && !ls.established) retry_after_[ls.dial_addr] = now.mono +
-      std::chrono::duration_cast<microseconds>(cfg_.redial_backoff);
+  drop_link_state(link, ls);
+  const bool view_full = ls.bye_code == static_cast<std::uint32_t>(errc::active_view_full);
+  if (!ls.dial_addr.empty() && !ls.established)
+    retry_after_[ls.dial_addr] = now.mono + (view_full ? view_full_backoff
+                                                       : std::chrono::duration_cast<microseconds>(cfg_.redial_backoff));
+  if (ls.established && ls.bye_reason.empty() && !leaving_) {
+    // Gone without a goodbye: perhaps crashed. Check it now instead of in its turn.
+    if (const member* m = members_.find(ls.peer); m && is_live(m->state)) swim_.probe_now(ls.peer, now.mono);
+  }
+  if (view_full) next_refill_ = now.mono + refill_pause;
   if (!ready_ && ls.dial_addr == cfg_.join)
     fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
+  maintain_links(now);
+}
+
+void room::drop_link_state(link_id link, const link_state& ls) {
+  if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link) {
+    link_by_peer_.erase(p);
+    tree_.neighbor_down(ls.peer);
+  }
 }
 
 void room::on_dial_failed(const std::string& addr, std::error_code why, instant now) {
@@ -353,6 +347,10 @@ void room::on_tick(instant now) {
     if (!ls.established && ls.hello_deadline <= now.mono) late.push_back(link);
   for (link_id link : late) refuse(link, errc::hello_timeout);
   for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
+  if (ready_ && !leaving_) run_swim(now);
+  if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
+  tree_.on_tick(now.mono);
+  run_plumtree();
   if (now.mono >= next_maintenance_) {
     next_maintenance_ = now.mono + maintenance_period;
     maintain_links(now);
@@ -364,40 +362,51 @@ microseconds room::next_deadline() const {
   for (const auto& [link, ls] : links_)
     if (!ls.established) next = std::min(next, ls.hello_deadline);
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
+  if (auto d = tree_.next_deadline()) next = std::min(next, *d);
+  if (ready_ && !leaving_) next = std::min({next, swim_.next_deadline(), next_summary_});
   return next;
 }
 
 void room::maintain_links(instant now) {
   if (!ready_ || leaving_) return;
-  std::size_t links = link_by_peer_.size() + dialing_.size();
-  if (links >= cfg_.target_links) return;
+  const std::size_t active = link_by_peer_.size();
+  std::size_t links = active + dialing_.size();
+  if (links >= cfg_.active_view) return;
+  if (active > 0 && now.mono < next_refill_) return;
   std::vector<const member*> candidates;
   for (const member* m : members_.live_others()) {
-    if (m->addr.empty() || link_by_peer_.contains(m->id) || dialing_.contains(m->addr)) continue;
+    if (m->state != member_state::alive || m->addr.empty() || link_by_peer_.contains(m->id) ||
+        dialing_.contains(m->addr))
+      continue;
     if (auto r = retry_after_.find(m->addr); r != retry_after_.end() && r->second > now.mono) continue;
     candidates.push_back(m);
   }
   std::shuffle(candidates.begin(), candidates.end(), rng_);
   for (const member* m : candidates) {
-    if (links++ >= cfg_.target_links) break;
+    if (links++ >= cfg_.active_view) break;
     dialing_[m->addr] = now.mono;
     actions_.emplace_back(action::dial{m->addr});
   }
 }
 
+std::vector<peer_id> room::neighbours() const {
+  std::vector<peer_id> out;
+  for (const auto& [peer, link] : link_by_peer_) out.push_back(peer);
+  return out;
+}
+
 void room::refuse(link_id link, std::error_code why, const std::string& detail, bool routine) {
   auto it = links_.find(link);
   if (it == links_.end()) return;
-  const link_state& ls = it->second;
+  const link_state ls = std::move(it->second);
+  links_.erase(it);
   actions_.emplace_back(action::log{fmt::format("closing link with {} ({}): {}{}{}",
       ls.peer.short_hex(), ls.remote_ip, why.message(), detail.empty() ? "" : ": ", detail),
       routine});
   actions_.emplace_back(action::close{link, why});
+  drop_link_state(link, ls);
   if (!ready_ && ls.we_dialed() && ls.dial_addr == cfg_.join)
     fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
-  if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link)
-    link_by_peer_.erase(p);
-  links_.erase(it);
 }
 
 void room::learn_observed_ip(const std::string& ip) {
@@ -405,7 +414,7 @@ void room::learn_observed_ip(const std::string& ip) {
   const std::string better = with_reachable_host(me.addr, ip);
   if (better == me.addr) return;
   pb::Frame delta;
-  to_wire(members_.update_self(me.name, better), *delta.mutable_members()->add_members());
+  room_wire::to_wire(members_.update_self(me.name, better), *delta.mutable_members()->add_members());
   broadcast(delta, std::nullopt);
 }
 
@@ -426,11 +435,11 @@ void room::send_member_list(link_id link) {
     pb::Frame f;
     auto* msg = f.mutable_members();
     for (std::size_t j = i; j < std::min(all.size(), i + members_per_frame); ++j)
-      to_wire(*all[j], *msg->add_members());
+      room_wire::to_wire(*all[j], *msg->add_members());
     if (i == 0)
       for (const auto& [author, seq] : delivery_.version_vector()) {
         auto* entry = msg->add_version_vector();
-        entry->set_author(std::string(author.as_string_view()));
+        entry->set_author(room_wire::bytes_of(author));
         entry->set_seq(seq.value);
       }
     send(link, encode(f));
@@ -446,6 +455,7 @@ pb::Hello room::make_hello() const {
   h.set_listen_addr(me.addr);
   h.set_incarnation(me.incarnation);
   h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
+  h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
   return h;
 }
 

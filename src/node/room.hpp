@@ -1,25 +1,30 @@
-// The room protocol core, sans-IO: it owns the member table, the links' protocol state and
-// event delivery, and never touches a socket, clock or thread. Feed it inputs (a link came
-// up, a frame arrived, a timer fired, the user typed something) together with `now`; collect
-// the actions it wants done with take_actions(), and call on_tick() at next_deadline().
+// The room protocol core, sans-IO: it owns the member table, failure detection (SWIM), the
+// active view of links (HyParView-like), broadcast (Plumtree) and event delivery, and never
+// touches a socket, clock or thread. Feed it inputs (a link came up, a frame or datagram
+// arrived, a timer fired, the user typed something) together with `now`; collect the actions
+// it wants done with take_actions(), and call on_tick() at next_deadline().
 // Single-threaded: the owner serialises all calls. Errors become close actions and
 // ui_event::error, never exceptions.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "core/config.hpp"
+#include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
 #include "node/events.hpp"
 #include "overlay/fifo_delivery.hpp"
+#include "overlay/plumtree.hpp"
 #include "proto/peerchat.pb.h"
 
 namespace peerchat {
@@ -31,6 +36,7 @@ namespace action {
 struct send { link_id link; std::shared_ptr<const std::string> bytes; };  // one encoded frame
 struct close { link_id link; std::error_code reason; };  // say Bye{reason}, then close
 struct dial { std::string addr; };
+struct datagram { std::string addr; std::shared_ptr<const std::string> bytes; };  // one UDP packet
 struct emit { ui_event_t event; };
 struct log {                            // one operator-facing line (refused links etc.)
   std::string line;
@@ -39,12 +45,22 @@ struct log {                            // one operator-facing line (refused lin
 struct finished { std::error_code error; };  // stop the node: left, or could not join
 }  // namespace action
 
-using room_action = std::variant<action::send, action::close, action::dial, action::emit,
-                                 action::log, action::finished>;
+using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
+                                 action::emit, action::log, action::finished>;
+
+// Protocol counters, for the simulator and benchmarks.
+struct room_stats {
+  std::uint64_t events_delivered = 0;   // first copies of others' events
+  std::uint64_t event_copies = 0;       // every copy of an event that arrived in full
+  std::uint64_t ihave_refs_sent = 0;
+  std::uint64_t grafts_sent = 0;
+};
 
 class room {
 public:
-  room(const config& cfg, const identity& id, instant now);
+  // `seed` drives every random choice (probe order, link candidates): the simulator passes a
+  // fixed one so runs repeat exactly.
+  room(const config& cfg, const identity& id, instant now, std::uint64_t seed);
 
   // We listen at `listen_addr` (as others should dial it). Founds the room or dials --join.
   void start(std::string listen_addr, instant now);
@@ -55,6 +71,8 @@ public:
   void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
   void on_link_down(link_id link, std::error_code why, instant now);
   void on_dial_failed(const std::string& addr, std::error_code why, instant now);
+  // A UDP datagram (SWIM) arrived; the caller drops those above max_datagram_bytes.
+  void on_datagram(std::string_view bytes, instant now);
   void on_tick(instant now);
 
   void say(std::string text, instant now);
@@ -67,6 +85,11 @@ public:
 
   const member_table& members() const { return members_; }
   const std::string& room_name() const { return room_; }
+  std::size_t active_links() const { return link_by_peer_.size(); }
+  std::vector<peer_id> neighbours() const;
+  const room_stats& stats() const { return stats_; }
+
+  static constexpr std::size_t max_datagram_bytes = 1200;
 
 private:
   struct link_state {
@@ -76,17 +99,34 @@ private:
     bool established = false;
     std::string bye_reason;  // what the peer said when it closed on us
     microseconds hello_deadline{0};
+    std::uint32_t bye_code = 0;
     bool we_dialed() const { return !dial_addr.empty(); }
   };
 
   void handle_hello(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
+  void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_event(link_id from, const wire::pb::SignedEvent& ev, instant now);
+  void handle_ihave(link_id from, const wire::pb::IHave& msg, instant now);
+  void handle_graft(link_id from, const wire::pb::Graft& msg);
+  void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);
+  void send_summary(instant now);
+  void request_gaps(const peer_id& author, const peer_id& holder, instant now);
   void deliver(const wire::verified_event& ev);
   void publish(wire::pb::EventBody body, instant now);
+  void remember(const event_ref& ref, std::shared_ptr<const std::string> frame);
+  void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
+  void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
+  void drop_link_state(link_id link, const link_state& ls);
+
+  void handle_ping(const wire::pb::Ping& ping);
+  void handle_ping_req(const wire::pb::PingReq& req);
+  void handle_ack(std::string_view raw, const wire::pb::Ack& ack);
+  void run_swim(instant now);
+  void send_datagram(const peer_id& to, const wire::pb::Datagram& d);
   void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
@@ -115,7 +155,15 @@ private:
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started
   std::unordered_map<std::string, microseconds> retry_after_;  // addr -> end of its backoff
   microseconds next_maintenance_{0};
+  microseconds next_refill_{0};
+  microseconds next_summary_{0};  // after an "active view full", top up slowly
   std::mt19937_64 rng_;
+  failure_detector swim_;
+  plumtree tree_;
+  // Recent events in wire form, to answer grafts. FIFO-bounded by max_recent_events.
+  std::unordered_map<event_ref, std::shared_ptr<const std::string>> recent_;
+  std::deque<event_ref> recent_order_;
+  room_stats stats_;
   std::vector<room_action> actions_;
 };
 

@@ -79,6 +79,17 @@ seq_no fifo_delivery::contiguous(const peer_id& author) const {
   return it == authors_.end() ? seq_no{} : it->second.contiguous;
 }
 
+std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) const {
+  std::vector<seq_no> out;
+  auto it = authors_.find(author);
+  if (it == authors_.end() || it->second.held.empty()) return out;
+  const author_state& a = it->second;
+  const std::uint64_t last = a.held.rbegin()->first;
+  for (std::uint64_t s = a.contiguous.value + 1; s < last && out.size() < max; ++s)
+    if (!a.held.contains(s)) out.push_back(seq_no{s});
+  return out;
+}
+
 std::vector<std::pair<peer_id, seq_no>> fifo_delivery::version_vector() const {
   std::vector<std::pair<peer_id, seq_no>> out;
   out.reserve(authors_.size());

@@ -45,6 +45,8 @@ public:
   void forget(const peer_id& author) { authors_.erase(author); }
 
   seq_no contiguous(const peer_id& author) const;
+  // Sequence numbers of `author` that block held events: what to ask the network for.
+  std::vector<seq_no> gaps(const peer_id& author, std::size_t max) const;
   std::vector<std::pair<peer_id, seq_no>> version_vector() const;
 
 private:

@@ -56,11 +56,12 @@ class Node:
     """One peerchat process in machine mode."""
 
     def __init__(self, name, data_dir, join=None, room=None, log_level=None,
-                 wait_ready=True):
+                 wait_ready=True, extra_args=(), run=0):
         self.name = name
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}.stderr"
+        suffix = f".run{run}" if run else ""
+        self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}{suffix}.stderr"
         # PEERCHAT_E2E_LOG_LEVEL=debug makes a failing run tell more.
         log_level = log_level or os.environ.get("PEERCHAT_E2E_LOG_LEVEL", "info")
         cmd = [peerchat_bin(), "--json", "--name", name, "--listen", "127.0.0.1:0",
@@ -69,6 +70,7 @@ class Node:
             cmd += ["--join", join]
         if room:
             cmd += ["--room", room]
+        cmd += list(extra_args)
         self.cmd = cmd
         self.events = []  # every stdout line, parsed; guarded by _cond
         self._cond = threading.Condition()
@@ -265,6 +267,15 @@ class Cluster:
             join = join.listen
         data_dir = self.tmp_path / f"{len(self.nodes):02d}-{name}"
         node = Node(name, data_dir, join=join, **kwargs)
+        self.nodes.append(node)
+        return node
+
+    def respawn(self, old, join=None, **kwargs):
+        """Starts a node again on the data directory of `old` (after it exited or was killed)."""
+        if isinstance(join, Node):
+            join = join.listen
+        runs = sum(1 for node in self.nodes if node.data_dir == old.data_dir)
+        node = Node(old.name, old.data_dir, join=join, run=runs, **kwargs)
         self.nodes.append(node)
         return node
 

@@ -9,7 +9,7 @@
 namespace peerchat {
 namespace {
 
-// Every code, in declaration order. A code added after bad_address makes
+// Every code, in declaration order. A code added after sequence_not_next makes
 // `the_code_after_the_last_one_is_unknown` fail until it is listed here too.
 struct named_code {
   errc code;
@@ -31,6 +31,18 @@ constexpr named_code all_codes[] = {
     {errc::protocol_violation, "protocol_violation"},
     {errc::key_file_unreadable, "key_file_unreadable"},
     {errc::bad_address, "bad_address"},
+    {errc::active_view_full, "active_view_full"},
+    {errc::replaced_by_newcomer, "replaced_by_newcomer"},
+    {errc::member_failed, "member_failed"},
+    {errc::too_many_pending, "too_many_pending"},
+    {errc::storage_in_use, "storage_in_use"},
+    {errc::storage_foreign, "storage_foreign"},
+    {errc::storage_newer_schema, "storage_newer_schema"},
+    {errc::storage_corrupt, "storage_corrupt"},
+    {errc::storage_read_only, "storage_read_only"},
+    {errc::storage_full, "storage_full"},
+    {errc::storage_failed, "storage_failed"},
+    {errc::sequence_not_next, "sequence_not_next"},
 };
 
 class every_errc : public testing::TestWithParam<named_code> {};

@@ -47,7 +47,7 @@ public:
     n->cfg.name = std::move(name);
     n->cfg.room = std::move(room_name);
     n->cfg.join = std::move(join);
-    n->core = std::make_unique<room>(n->cfg, n->id, now());
+    n->core = std::make_unique<room>(n->cfg, n->id, now(), nodes_.size() + 1);
     nodes_.push_back(std::move(n));
     const std::size_t index = nodes_.size() - 1;
     node(index).core->start(addr_of(index), now());
@@ -135,6 +135,9 @@ private:
       node(other.node).core->on_link_down(other.link, c->reason, now());
     } else if (auto* d = std::get_if<action::dial>(&a)) {
       n.dials.push_back(d->addr);
+    } else if (auto* g = std::get_if<action::datagram>(&a)) {
+      for (std::size_t j = 0; j < nodes_.size(); ++j)
+        if (addr_of(j) == g->addr && !node(j).finished) node(j).core->on_datagram(*g->bytes, now());
     } else if (auto* e = std::get_if<action::emit>(&a)) {
       n.events.push_back(e->event);
     } else if (auto* l = std::get_if<action::log>(&a)) {

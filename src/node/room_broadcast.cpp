@@ -1,0 +1,228 @@
+// Events: publishing, receiving, delivering in order, and Plumtree's eager/lazy forwarding.
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "crypto/identity.hpp"
+#include "node/room.hpp"
+#include "node/room_wire.hpp"
+#include "wire/event.hpp"
+
+namespace peerchat {
+
+namespace pb = wire::pb;
+using room_wire::encode;
+
+namespace {
+// Events kept in wire form to answer grafts: several seconds of a busy room. Older gaps are
+// anti-entropy's to fill.
+constexpr std::size_t max_recent_events = 4096;
+constexpr int max_refs_per_frame = 1024;
+}  // namespace
+
+namespace room_wire {
+
+void to_wire(const event_ref& ref, pb::EventRef& out) {
+  out.set_author(bytes_of(ref.author));
+  out.set_seq(ref.seq.value);
+}
+
+std::optional<event_ref> from_wire(const pb::EventRef& in) {
+  auto author = peer_id::from_bytes(in.author());
+  if (!author || in.seq() == 0) return std::nullopt;
+  return event_ref{*author, seq_no{in.seq()}};
+}
+
+}  // namespace room_wire
+
+void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
+  const peer_id& sender = links_.at(from).peer;
+  ++stats_.event_copies;
+  pb::EventBody peek;
+  auto author = peek.ParseFromString(sev.body()) ? peer_id::from_bytes(peek.author()) : std::nullopt;
+  if (!author) {
+    actions_.emplace_back(action::log{fmt::format("dropped a malformed event from {}", sender.short_hex())});
+    return;
+  }
+  // A copy is recognised before any signature work, so duplicates cost no Ed25519 time.
+  if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) {
+    tree_.duplicate(sender);
+    return run_plumtree();
+  }
+  std::error_code ec;
+  auto ev = wire::verify_event(sev, cfg_.max_text_bytes, ec);
+  if (!ev) {
+    actions_.emplace_back(action::log{fmt::format(
+        "dropped event {}#{} relayed by {}: {}", author->short_hex(), peek.seq(), sender.short_hex(),
+        ec.message())});
+    return;
+  }
+  ++stats_.events_delivered;
+  const event_ref ref{ev->author, ev->seq};
+  pb::Frame frame;
+  *frame.mutable_event() = sev;
+  remember(ref, encode(frame));
+  tree_.broadcast(ref, sender, now.mono);
+  run_plumtree();
+  lamport_ = std::max(lamport_, ev->lamport);
+  const peer_id ev_author = ev->author;
+  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event);
+  // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
+  request_gaps(ev_author, sender, now);
+}
+
+void room::request_gaps(const peer_id& author, const peer_id& holder, instant now) {
+  std::vector<event_ref> missing;
+  for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
+  if (!missing.empty()) tree_.on_ihave(holder, missing, now.mono);
+}
+
+void room::send_summary(instant now) {
+  next_summary_ = now.mono + std::chrono::duration_cast<microseconds>(cfg_.anti_entropy_interval);
+  if (link_by_peer_.empty()) return;
+  auto it = link_by_peer_.begin();
+  std::advance(it, static_cast<long>(rng_() % link_by_peer_.size()));
+  pb::Frame f;
+  auto* summary = f.mutable_summary();  // sent even when empty: "I hold nothing yet"
+  for (const auto& [author, seq] : delivery_.version_vector()) {
+    auto* entry = summary->add_contiguous();
+    entry->set_author(room_wire::bytes_of(author));
+    entry->set_seq(seq.value);
+  }
+  send(it->second, encode(f));
+}
+
+void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
+  const peer_id& sender = links_.at(from).peer;
+  std::vector<event_ref> missing;
+  for (const auto& entry : msg.contiguous()) {
+    auto author = peer_id::from_bytes(entry.author());
+    if (!author || *author == id_.id()) continue;
+    const std::uint64_t ours = delivery_.contiguous(*author).value;
+    for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
+      if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
+  }
+  if (!missing.empty()) tree_.on_ihave(sender, missing, now.mono);
+}
+
+void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
+  if (msg.refs_size() > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized IHave");
+  std::vector<event_ref> missing;
+  for (const auto& wire_ref : msg.refs())
+    if (auto ref = room_wire::from_wire(wire_ref);
+        ref && ref->author != id_.id() && !delivery_.seen(ref->author, ref->seq))
+      missing.push_back(*ref);
+  if (missing.empty()) return;
+  tree_.on_ihave(links_.at(from).peer, missing, now.mono);
+}
+
+void room::handle_graft(link_id from, const pb::Graft& msg) {
+  if (msg.refs_size() > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized Graft");
+  std::vector<event_ref> wanted;
+  for (const auto& wire_ref : msg.refs())
+    if (auto ref = room_wire::from_wire(wire_ref)) wanted.push_back(*ref);
+  tree_.on_graft(links_.at(from).peer, wanted);
+  run_plumtree();
+}
+
+// Turns the tree's decisions into frames.
+void room::run_plumtree() {
+  for (auto& out : tree_.take_outputs()) {
+    std::visit(
+        [&](auto& o) {
+          using T = std::decay_t<decltype(o)>;
+          auto link = link_by_peer_.find(o.to);
+          if (link == link_by_peer_.end()) return;
+          if constexpr (std::is_same_v<T, plumtree_out::push>) {
+            if (auto it = recent_.find(o.ref); it != recent_.end()) send(link->second, it->second);
+          } else if constexpr (std::is_same_v<T, plumtree_out::prune>) {
+            pb::Frame f;
+            f.mutable_prune();
+            send(link->second, encode(f));
+          } else {
+            pb::Frame f;
+            auto* refs = std::is_same_v<T, plumtree_out::ihave> ? f.mutable_ihave()->mutable_refs()
+                                                                 : f.mutable_graft()->mutable_refs();
+            for (std::size_t i = 0; i < o.refs.size(); ++i) {
+              if (i > 0 && i % max_refs_per_frame == 0) {
+                send(link->second, encode(f));
+                refs->Clear();
+              }
+              room_wire::to_wire(o.refs[i], *refs->Add());
+            }
+            (std::is_same_v<T, plumtree_out::ihave> ? stats_.ihave_refs_sent : stats_.grafts_sent) += o.refs.size();
+            send(link->second, encode(f));
+          }
+        },
+        out);
+  }
+}
+
+void room::remember(const event_ref& ref, std::shared_ptr<const std::string> frame) {
+  if (!recent_.emplace(ref, std::move(frame)).second) return;
+  recent_order_.push_back(ref);
+  if (recent_order_.size() > max_recent_events) {
+    recent_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
+}
+
+void room::deliver(const wire::verified_event& ev) {
+  const member* author = members_.find(ev.author);
+  peer_info from = author ? info_of(*author) : peer_info{ev.author, "?", {}};
+  switch (ev.body.kind_case()) {
+    case pb::EventBody::kText:
+      emit(ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
+                             microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
+                             ev.body.text().text()});
+      break;
+    case pb::EventBody::kNick:
+      if (!author) break;
+      members_.rename(ev.author, ev.body.nick().new_name());
+      emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
+      break;
+    case pb::EventBody::kLeave:
+      if (author && is_live(author->state)) {
+        member gone = *author;
+        gone.state = member_state::left;
+        if (members_.merge(gone).outcome == merge_outcome::left) {
+          announce(gone, merge_outcome::left, gone.name);
+          swim_.cleared(gone.id);
+        }
+      }
+      break;
+    case pb::EventBody::KIND_NOT_SET: break;
+  }
+}
+
+void room::publish(pb::EventBody body, instant now) {
+  own_seq_ = own_seq_.next();
+  lamport_ = lamport_time{lamport_.value + 1};
+  body.set_author(room_wire::bytes_of(id_.id()));
+  body.set_seq(own_seq_.value);
+  body.set_lamport(lamport_.value);
+  body.set_sent_us(static_cast<std::uint64_t>(now.wall.count()));
+  body.set_prev_hash(own_prev_hash_);
+  pb::Frame frame;
+  *frame.mutable_event() = wire::sign_event(body, id_);
+  const event_id id = wire::id_of(frame.event());
+  own_prev_hash_.assign(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  delivery_.mark_own(id_.id(), own_seq_);
+  const event_ref ref{id_.id(), own_seq_};
+  wire::verified_event own{id, id_.id(), own_seq_, lamport_, std::move(body), frame.event()};
+  remember(ref, encode(frame));
+  tree_.broadcast(ref, std::nullopt, now.mono);
+  run_plumtree();
+  deliver(own);
+}
+
+void room::say(std::string text, instant now) {
+  if (leaving_ || text.empty()) return;
+  if (text.size() > cfg_.max_text_bytes)
+    return emit(ui_event::error{fmt::format("message too long ({} bytes, the limit is {})",
+                                            text.size(), cfg_.max_text_bytes)});
+  pb::EventBody body;
+  body.mutable_text()->set_text(std::move(text));
+  publish(std::move(body), now);
+}
+
+}  // namespace peerchat

@@ -116,6 +116,13 @@ def add_costs(result, before, after, memory, delivered):
         "cpu_us_per_delivery": nodes_cpu / per,
         "bytes_per_delivery": (after["bytes_sent"] - before["bytes_sent"]) / per,
         "frames_per_delivery": (after["frames_sent"] - before["frames_sent"]) / per,
+        # SWIM's UDP probes: background traffic, shown per delivery to compare with the above.
+        "datagram_bytes_per_delivery":
+            (after["datagram_bytes_sent"] - before["datagram_bytes_sent"]) / per,
+        # Full copies of an event that reached a node per first copy: 1.0 is no waste.
+        "copies_per_event": ((after["event_copies"] - before["event_copies"])
+                             / max(after["events_delivered"] - before["events_delivered"], 1)),
+        "grafts": after["grafts_sent"] - before["grafts_sent"],
         "rss_mib": {"mean": sum(rss) / len(rss), "max": max(rss)},
         "anon_rss_mib": {"mean": sum(anon) / len(anon), "max": max(anon)},
         # Shares of the whole machine during the window: the nodes, this driver, and everyone

@@ -69,7 +69,8 @@ LATENCY_COLUMNS = [  # header, field, digits
     ("max ms", "latency_ms.max", 1), ("CPU µs/deliv", "cpu_us_per_delivery", 0),
     ("RSS MiB mean", "rss_mib.mean", 1), ("RSS MiB max", "rss_mib.max", 1),
     ("anon MiB", "anon_rss_mib.mean", 1), ("membership s", "membership_s", 2), ("bytes/deliv", "bytes_per_delivery", 0),
-    ("frames/deliv", "frames_per_delivery", 1), ("others' CPU %", "cpu_pct.others", 0)]
+    ("frames/deliv", "frames_per_delivery", 1), ("copies/event", "copies_per_event", 2),
+    ("others' CPU %", "cpu_pct.others", 0)]
 
 THROUGHPUT_COLUMNS = [
     ("runs", "runs", 0), ("msg/s to all", "msgs_per_s_to_all", 0),
@@ -78,7 +79,8 @@ THROUGHPUT_COLUMNS = [
     ("publisher blocked %", "publisher_blocked_pct", 0), ("p50 ms", "latency_ms.p50", 1),
     ("p99 ms", "latency_ms.p99", 1), ("CPU µs/deliv", "cpu_us_per_delivery", 0),
     ("RSS MiB max", "rss_mib.max", 1), ("anon MiB", "anon_rss_mib.mean", 1),
-    ("bytes/deliv", "bytes_per_delivery", 0), ("others' CPU %", "cpu_pct.others", 0)]
+    ("bytes/deliv", "bytes_per_delivery", 0), ("copies/event", "copies_per_event", 2),
+    ("grafts", "grafts", 0), ("others' CPU %", "cpu_pct.others", 0)]
 
 
 def _table(rows, columns):

@@ -9,7 +9,8 @@ from typing import NamedTuple
 import procfs
 from nodes import LIVE_STATES, POLL_S, BenchNode
 
-COUNTERS = ("bytes_sent", "bytes_received", "frames_sent", "frames_received")
+COUNTERS = ("bytes_sent", "bytes_received", "frames_sent", "frames_received",
+            "datagram_bytes_sent", "events_delivered", "event_copies", "grafts_sent")
 
 
 class Setup(NamedTuple):
@@ -96,7 +97,8 @@ class BenchRoom:
                 "cpu_us": sum(procfs.cpu_us(node.pid) for node in self.nodes),
                 "machine_busy_us": procfs.machine_busy_us(),
                 "driver_cpu_us": procfs.self_cpu_us(),
-                **{key: sum(s[key] for s in stats) for key in COUNTERS},
+                # .get: a node from before a counter existed reports none (counted as 0)
+                **{key: sum(s.get(key, 0) for s in stats) for key in COUNTERS},
                 "links": [s["links"] for s in stats]}
 
     def memory_mib(self):

@@ -44,14 +44,23 @@ struct message {
 struct nick { peer_info peer; std::string old_name; std::string new_name; };
 struct nodes { std::vector<member_info> members; };
 struct help { std::vector<std::string> lines; };
-// Frames and their bytes this node moved over all its links since it started (links already
-// closed included), counted above TLS: length prefix + protobuf, no record overhead.
+// What this node has moved and done since it started. Link traffic covers every link, closed
+// ones included, counted above TLS (length prefix + protobuf, no record overhead); datagrams
+// are SWIM's UDP probes (payload bytes). The event counters come from the room core.
 struct stats {
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;
   std::uint64_t frames_sent = 0;
   std::uint64_t frames_received = 0;
   std::size_t links = 0;  // links open now
+  std::uint64_t datagrams_sent = 0;
+  std::uint64_t datagrams_received = 0;
+  std::uint64_t datagram_bytes_sent = 0;
+  std::uint64_t datagram_bytes_received = 0;
+  std::uint64_t events_delivered = 0;  // first copies of others' events
+  std::uint64_t event_copies = 0;      // every copy of an event that arrived in full
+  std::uint64_t ihave_refs_sent = 0;
+  std::uint64_t grafts_sent = 0;
 };
 struct error { std::string message; };
 

@@ -63,6 +63,9 @@ struct node::impl {
   room core;
   std::unordered_map<link_id, std::shared_ptr<link>> links;
   link_counters retired;  // what links already closed moved, so stats never go backwards
+  struct {
+    std::uint64_t sent = 0, received = 0, bytes_sent = 0, bytes_received = 0;
+  } datagram_counts;
   std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
   asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
@@ -120,6 +123,8 @@ asio::awaitable<void> node::impl::datagram_loop() {
         asio::buffer(buffer), sender, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted) co_return;
     if (ec || n > room::max_datagram_bytes) continue;  // ICMP errors surface here; oversize is hostile
+    ++datagram_counts.received;
+    datagram_counts.bytes_received += n;
     input([&](instant now) { core.on_datagram(std::string_view(buffer.data(), n), now); });
   }
 }
@@ -133,7 +138,9 @@ void node::impl::send_datagram(const std::string& addr, std::shared_ptr<const st
   const auto ip = asio::ip::make_address(hp->host, ec);
   if (ec) return;  // a host name: members advertise addresses, so not worth a resolver here
   datagrams.send_to(asio::buffer(*bytes), udp::endpoint(ip, hp->port), 0, ec);
-  if (ec) spdlog::debug("datagram to {} not sent: {}", addr, ec.message());
+  if (ec) return spdlog::debug("datagram to {} not sent: {}", addr, ec.message());
+  ++datagram_counts.sent;
+  datagram_counts.bytes_sent += bytes->size();
 }
 
 asio::awaitable<void> node::impl::accept_loop() {
@@ -291,8 +298,22 @@ void node::impl::arm_timer() {
 ui_event::stats node::impl::stats() const {
   link_counters total = retired;
   for (const auto& [lid, l] : links) total += l->counters();
-  return {total.bytes_sent, total.bytes_received, total.frames_sent, total.frames_received,
-          links.size()};
+  const room_stats& events = core.stats();
+  ui_event::stats out;
+  out.bytes_sent = total.bytes_sent;
+  out.bytes_received = total.bytes_received;
+  out.frames_sent = total.frames_sent;
+  out.frames_received = total.frames_received;
+  out.links = links.size();
+  out.datagrams_sent = datagram_counts.sent;
+  out.datagrams_received = datagram_counts.received;
+  out.datagram_bytes_sent = datagram_counts.bytes_sent;
+  out.datagram_bytes_received = datagram_counts.bytes_received;
+  out.events_delivered = events.events_delivered;
+  out.event_copies = events.event_copies;
+  out.ihave_refs_sent = events.ihave_refs_sent;
+  out.grafts_sent = events.grafts_sent;
+  return out;
 }
 
 bool node::impl::backed_up() const {

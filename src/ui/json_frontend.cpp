@@ -64,7 +64,12 @@ json to_json(const ui_event_t& event) {
         else if constexpr (std::is_same_v<T, ui_event::stats>)
           return {{"event", "stats"}, {"bytes_sent", e.bytes_sent},
                   {"bytes_received", e.bytes_received}, {"frames_sent", e.frames_sent},
-                  {"frames_received", e.frames_received}, {"links", e.links}};
+                  {"frames_received", e.frames_received}, {"links", e.links},
+                  {"datagrams_sent", e.datagrams_sent}, {"datagrams_received", e.datagrams_received},
+                  {"datagram_bytes_sent", e.datagram_bytes_sent},
+                  {"datagram_bytes_received", e.datagram_bytes_received},
+                  {"events_delivered", e.events_delivered}, {"event_copies", e.event_copies},
+                  {"ihave_refs_sent", e.ihave_refs_sent}, {"grafts_sent", e.grafts_sent}};
         else
           return {{"event", "error"}, {"message", e.message}};
       },

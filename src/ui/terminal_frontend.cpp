@@ -79,9 +79,11 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                                m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)));
           return out;
         } else if constexpr (std::is_same_v<T, ui_event::stats>) {
-          return fmt::format("* {} links; sent {} frames ({} bytes), received {} frames ({} bytes)",
+          return fmt::format("* {} links; sent {} frames ({} bytes), received {} frames ({} bytes); "
+                             "{} datagrams out, {} in; {} events from others in {} copies",
                              e.links, e.frames_sent, e.bytes_sent, e.frames_received,
-                             e.bytes_received);
+                             e.bytes_received, e.datagrams_sent, e.datagrams_received,
+                             e.events_delivered, e.event_copies);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

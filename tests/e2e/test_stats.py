@@ -5,6 +5,9 @@ import time
 from peerchat_harness import TIMEOUT, wait_all_know
 
 COUNTERS = ("bytes_sent", "bytes_received", "frames_sent", "frames_received")
+ALL_COUNTERS = COUNTERS + ("datagrams_sent", "datagrams_received", "datagram_bytes_sent",
+                           "datagram_bytes_received", "events_delivered", "event_copies",
+                           "ihave_refs_sent", "grafts_sent")
 
 
 def stats(node):
@@ -38,11 +41,39 @@ def test_stats_count_plausible_traffic_after_a_message_exchange(cluster):
         assert after["bytes_received"] >= 4 * after["frames_received"]
 
 
+def test_stats_count_each_event_once_delivered_and_every_copy_that_came(cluster):
+    room = cluster.start_room(3)
+    for node in room:
+        node.send(f"copies from {node.name}")
+    for receiver in room:
+        for author in room:
+            if author is not receiver:
+                receiver.wait_message(f"copies from {author.name}", author)
+    for node in room:
+        got = stats(node)
+        assert got["events_delivered"] >= 2, got
+        assert got["event_copies"] >= got["events_delivered"], got
+
+
+def test_stats_count_the_swim_datagrams_a_node_exchanges(cluster):
+    room = cluster.start_room(2)
+    # Members probe each other over UDP every probe interval; wait for the first exchange.
+    deadline = time.monotonic() + TIMEOUT
+    for node in room:
+        while True:
+            got = stats(node)
+            if got["datagrams_sent"] > 0 and got["datagrams_received"] > 0:
+                break
+            assert time.monotonic() < deadline, f"{node.name} exchanged no datagrams: {got}"
+            time.sleep(0.2)  # polling interval, not a correctness delay
+        assert got["datagram_bytes_sent"] > 0 and got["datagram_bytes_received"] > 0, got
+
+
 def test_stats_of_a_lone_founder_are_zero_with_no_links(cluster):
     founder = cluster.spawn("solo")
     got = stats(founder)
     assert got["links"] == 0
-    assert all(got[key] == 0 for key in COUNTERS), got
+    assert all(got[key] == 0 for key in ALL_COUNTERS), got
 
 
 def test_both_ends_of_a_quiet_link_count_the_same_frames_and_bytes(cluster):

@@ -125,7 +125,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kEvent: return handle_event(link, frame.event(), now);
     case pb::Frame::kIhave: return handle_ihave(link, frame.ihave(), now);
     case pb::Frame::kGraft: return handle_graft(link, frame.graft());
-    case pb::Frame::kPrune: tree_.on_prune(ls.peer); return;
+    case pb::Frame::kPrune:
+      if (auto author = peer_id::from_bytes(frame.prune().author())) tree_.on_prune(ls.peer, *author);
+      return;
     case pb::Frame::kSummary: return handle_summary(link, frame.summary(), now);
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));

@@ -45,7 +45,7 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   }
   // A copy is recognised before any signature work, so duplicates cost no Ed25519 time.
   if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) {
-    tree_.duplicate(sender);
+    tree_.duplicate(sender, *author);
     return run_plumtree();
   }
   std::error_code ec;
@@ -136,7 +136,7 @@ void room::run_plumtree() {
             if (auto it = recent_.find(o.ref); it != recent_.end()) send(link->second, it->second);
           } else if constexpr (std::is_same_v<T, plumtree_out::prune>) {
             pb::Frame f;
-            f.mutable_prune();
+            f.mutable_prune()->set_author(room_wire::bytes_of(o.author));
             send(link->second, encode(f));
           } else {
             pb::Frame f;

@@ -190,8 +190,6 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
            hello.incarnation(), member_state::alive,
            microseconds{static_cast<std::int64_t>(hello.joined_at_us())}};
-  if (const member* known = members_.find(ls.peer); known && known->joined_at != m.joined_at)
-    delivery_.forget(ls.peer);  // a new run of this member numbers its events from 1 again
   const auto result = members_.merge(m);
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
@@ -210,8 +208,10 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   if (!baseline_taken_) {
     baseline_taken_ = true;
     for (const auto& entry : msg.version_vector())
-      if (auto author = peer_id::from_bytes(entry.author()))
+      if (auto author = peer_id::from_bytes(entry.author())) {
         if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
+        else continue_sequence(seq_no{entry.seq()});
+      }
   }
 
   const link_state& source = links_.at(from);

@@ -115,6 +115,7 @@ private:
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
   void deliver(const wire::verified_event& ev);
   void publish(wire::pb::EventBody body, instant now);
+  void continue_sequence(seq_no held_by_others);
   void remember(const event_ref& ref, std::shared_ptr<const std::string> frame);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);

@@ -96,7 +96,11 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
   std::vector<event_ref> missing;
   for (const auto& entry : msg.contiguous()) {
     auto author = peer_id::from_bytes(entry.author());
-    if (!author || *author == id_.id()) continue;
+    if (!author) continue;
+    if (*author == id_.id()) {
+      continue_sequence(seq_no{entry.seq()});
+      continue;
+    }
     const std::uint64_t ours = delivery_.contiguous(*author).value;
     for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
       if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
@@ -213,6 +217,15 @@ void room::publish(pb::EventBody body, instant now) {
   tree_.broadcast(ref, std::nullopt, now.mono);
   run_plumtree();
   deliver(own);
+}
+
+// The room remembers our earlier runs: numbering on from what it holds of ours means a
+// restarted node never reuses a sequence number, so nobody mistakes a new line for a copy.
+void room::continue_sequence(seq_no held_by_others) {
+  if (held_by_others <= own_seq_) return;
+  own_seq_ = held_by_others;
+  own_prev_hash_.clear();  // the earlier run's last hash is not ours to know (yet: history)
+  delivery_.mark_own(id_.id(), own_seq_);
 }
 
 void room::say(std::string text, instant now) {

@@ -22,6 +22,7 @@ constexpr microseconds maintenance_period{1'000'000};
 // where everyone is full, a node one link short must not dial somebody every second.
 constexpr microseconds refill_pause{10'000'000};
 constexpr microseconds view_full_backoff{30'000'000};
+constexpr microseconds rejoin_period{10'000'000};
 constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
 
@@ -356,7 +357,27 @@ void room::on_tick(instant now) {
   if (now.mono >= next_maintenance_) {
     next_maintenance_ = now.mono + maintenance_period;
     maintain_links(now);
+    if (now.mono >= next_rejoin_) {
+      next_rejoin_ = now.mono + rejoin_period;
+      dial_a_failed_member(now);
+    }
   }
+}
+
+// A member declared failed may only have been cut off (a partition, a suspended laptop).
+// Now and then dial one: if it answers, the member lists exchanged on the link carry each
+// side's verdict on the other, both refute, and the two halves become one room again.
+void room::dial_a_failed_member(instant now) {
+  if (!ready_ || leaving_) return;
+  std::vector<const member*> failed;
+  for (const member* m : members_.all())
+    if (m->state == member_state::failed && !m->addr.empty() && !dialing_.contains(m->addr) &&
+        !link_by_peer_.contains(m->id))
+      failed.push_back(m);
+  if (failed.empty()) return;
+  const member* m = failed[rng_() % failed.size()];
+  dialing_[m->addr] = now.mono;
+  actions_.emplace_back(action::dial{m->addr});
 }
 
 microseconds room::next_deadline() const {

@@ -121,6 +121,7 @@ private:
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
   void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
+  void dial_a_failed_member(instant now);
   void drop_link_state(link_id link, const link_state& ls);
 
   void handle_ping(const wire::pb::Ping& ping);
@@ -157,7 +158,8 @@ private:
   std::unordered_map<std::string, microseconds> retry_after_;  // addr -> end of its backoff
   microseconds next_maintenance_{0};
   microseconds next_refill_{0};
-  microseconds next_summary_{0};  // after an "active view full", top up slowly
+  microseconds next_summary_{0};
+  microseconds next_rejoin_{0};  // after an "active view full", top up slowly
   std::mt19937_64 rng_;
   failure_detector swim_;
   plumtree tree_;

@@ -24,6 +24,9 @@ int main(int argc, char** argv) {
   app.add_option("--jitter-ms", jitter_ms, "uniform extra delay per frame")->capture_default_str();
   app.add_option("--crash", s.crash_fraction, "fraction of members crashed at once")
       ->capture_default_str()->check(CLI::Range(0.0, 0.9));
+  double partition_s = 0;
+  app.add_option("--partition-s", partition_s, "split the room in two for this long (instead of a crash)")
+      ->capture_default_str();
   app.add_flag("--silent-crash", s.silent_crash, "crashed members' links go quiet instead of resetting");
   app.add_option("--join-spacing-ms", join_spacing_ms, "one newcomer this often")->capture_default_str();
   app.add_option("--drain-s", drain_s, "virtual seconds for repairs before judging")->capture_default_str();
@@ -35,6 +38,7 @@ int main(int argc, char** argv) {
   s.net.latency = microseconds{static_cast<std::int64_t>(latency_ms * 1000)};
   s.net.jitter = microseconds{static_cast<std::int64_t>(jitter_ms * 1000)};
   s.join_spacing = microseconds{static_cast<std::int64_t>(join_spacing_ms * 1000)};
+  s.partition = microseconds{static_cast<std::int64_t>(partition_s * 1e6)};
   s.drain = microseconds{static_cast<std::int64_t>(drain_s * 1e6)};
   try {
     std::cout << peerchat::sim::run(s).dump() << std::endl;

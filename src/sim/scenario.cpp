@@ -108,8 +108,26 @@ nlohmann::json run(const scenario& s) {
   w.run_until(w.now() + microseconds{3'000'000});
   const counters steady = total_counters(w);
 
-  nlohmann::json crash = nullptr;
-  if (s.crash_fraction > 0) {
+  nlohmann::json crash = nullptr, split = nullptr;
+  if (s.partition.count() > 0) {
+    std::vector<int> group(w.size());
+    for (auto& g : group) g = static_cast<int>(rng() % 2);
+    w.partition(group);
+    const microseconds split_at = w.now();
+    const double rate_during = std::max(0.1, static_cast<double>(s.messages_after) * 1e6 /
+                                                 static_cast<double>(s.partition.count()));
+    chat(w, rng, s.messages_after, rate_during, s.node.active_view, talkers);
+    w.run_until(split_at + s.partition);
+    w.heal();
+    const microseconds healed_at = w.now();
+    std::optional<microseconds> rejoined;
+    while (!rejoined && w.now() - healed_at < microseconds{120'000'000}) {
+      w.run_until(w.now() + sample_every);
+      if (w.membership_converged() && w.components() == 1) rejoined = w.now() - healed_at;
+    }
+    split = {{"duration_ms", s.partition.count() / 1000},
+             {"one_room_again_ms", rejoined ? round3(static_cast<double>(rejoined->count()) / 1000.0) : -1.0}};
+  } else if (s.crash_fraction > 0) {
     std::vector<std::size_t> order(w.size());
     std::iota(order.begin(), order.end(), 0);
     std::shuffle(order.begin(), order.end(), rng);
@@ -189,6 +207,7 @@ nlohmann::json run(const scenario& s) {
                           {"max", percentile(links, 100)}}},
       {"components", w.components()},
       {"crash", crash},
+      {"partition", split},
       {"virtual_s", round3(static_cast<double>(w.now().count()) / 1e6)},
       {"steps", w.steps()},
   };

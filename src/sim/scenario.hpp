@@ -26,6 +26,9 @@ struct scenario {
   double crash_fraction = 0.0;         // crashed at once after the first messages
   bool silent_crash = false;           // links go quiet instead of resetting
   std::size_t messages_after = 100;    // said after the crash, starting at once
+  // Instead of a crash: split the room in two halves for this long while the chat goes on
+  // (each half hears only itself), then heal. Zero: no partition.
+  microseconds partition{0};
   microseconds drain{20'000'000};      // virtual time for the last repairs before judging
 };
 

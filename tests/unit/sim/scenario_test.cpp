@@ -47,6 +47,14 @@ TEST_P(sim_seeds, a_silent_crash_is_detected_by_swim_alone) {
   EXPECT_GE(out["crash"]["all_detected_ms"].get<double>(), 0.0) << out.dump();
 }
 
+TEST_P(sim_seeds, two_halves_that_chatted_apart_become_one_room_with_every_line_after_healing) {
+  scenario s = small(GetParam());
+  s.partition = microseconds{15'000'000};
+  const auto out = run(s);  // throws unless every line said on either side reached everyone
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_GE(out["partition"]["one_room_again_ms"].get<double>(), 0.0) << out.dump();
+}
+
 INSTANTIATE_TEST_SUITE_P(quick, sim_seeds, testing::Values(1u, 2u, 3u));
 
 TEST(sim, the_same_seed_gives_the_same_run) {

@@ -27,6 +27,9 @@ int main(int argc, char** argv) {
   double partition_s = 0;
   app.add_option("--partition-s", partition_s, "split the room in two for this long (instead of a crash)")
       ->capture_default_str();
+  double restart_s = 0;
+  app.add_option("--restart-after-s", restart_s, "crashed members start again after this long")
+      ->capture_default_str();
   app.add_flag("--silent-crash", s.silent_crash, "crashed members' links go quiet instead of resetting");
   app.add_option("--join-spacing-ms", join_spacing_ms, "one newcomer this often")->capture_default_str();
   app.add_option("--drain-s", drain_s, "virtual seconds for repairs before judging")->capture_default_str();
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   s.net.jitter = microseconds{static_cast<std::int64_t>(jitter_ms * 1000)};
   s.join_spacing = microseconds{static_cast<std::int64_t>(join_spacing_ms * 1000)};
   s.partition = microseconds{static_cast<std::int64_t>(partition_s * 1e6)};
+  s.restart_after = microseconds{static_cast<std::int64_t>(restart_s * 1e6)};
   s.drain = microseconds{static_cast<std::int64_t>(drain_s * 1e6)};
   try {
     std::cout << peerchat::sim::run(s).dump() << std::endl;

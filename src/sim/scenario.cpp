@@ -134,6 +134,7 @@ nlohmann::json run(const scenario& s) {
     const auto victims = static_cast<std::size_t>(std::floor(s.crash_fraction * static_cast<double>(w.size())));
     const microseconds crashed_at = w.now();
     for (std::size_t i = 0; i < victims; ++i) w.crash(order[i], s.silent_crash);
+    bool restarted = s.restart_after.count() == 0;
 
     // Chat on while sampling when the overlay is whole again and when all know who died.
     std::optional<microseconds> healed, detected;
@@ -142,6 +143,12 @@ nlohmann::json run(const scenario& s) {
     std::size_t said = 0;
     while (said < s.messages_after || !healed || !detected) {
       if (w.now() - crashed_at > microseconds{60'000'000}) break;
+      if (!restarted && w.now() - crashed_at >= s.restart_after) {
+        restarted = true;
+        healed.reset();
+        detected.reset();
+        for (std::size_t i = 0; i < victims; ++i) w.restart(order[i], random_live(w, rng));
+      }
       const microseconds next_sample = w.now() + sample_every;
       w.run_until(said < s.messages_after ? std::min(next_line, next_sample) : next_sample);
       if (!healed && w.components() == 1) healed = w.now() - crashed_at;
@@ -154,6 +161,7 @@ nlohmann::json run(const scenario& s) {
       }
     }
     crash = {{"crashed", victims},
+             {"restarted_after_ms", s.restart_after.count() / 1000},
              {"silent", s.silent_crash},
              {"heal_ms", healed ? round3(static_cast<double>(healed->count()) / 1000.0) : -1.0},
              {"all_detected_ms", detected ? round3(static_cast<double>(detected->count()) / 1000.0) : -1.0}};
@@ -171,6 +179,7 @@ nlohmann::json run(const scenario& s) {
     int deepest = 0;
     for (std::size_t r : m.expected) {
       if (!w.alive(r)) continue;
+      if (auto down = w.last_crash(r); down && *down >= m.sent_at) continue;  // lost with the crash
       ++expected;
       auto it = m.delivered_at.find(r);
       if (it == m.delivered_at.end()) continue;

@@ -25,6 +25,8 @@ struct scenario {
                                        // broadcast tree forms on its first line
   double crash_fraction = 0.0;         // crashed at once after the first messages
   bool silent_crash = false;           // links go quiet instead of resetting
+  microseconds restart_after{0};       // crashed members start again (same identity) after
+                                       // this long, each through a random live member
   std::size_t messages_after = 100;    // said after the crash, starting at once
   // Instead of a crash: split the room in two halves for this long while the chat goes on
   // (each half hears only itself), then heal. Zero: no partition.

@@ -44,6 +44,7 @@ struct world::node_state {
   bool alive = false;
   bool silent = false;  // crashed without resetting its connections
   bool is_ready = false;
+  std::optional<microseconds> crashed_at;
   std::uint64_t generation = 0;  // bumps on crash and restart; stale callbacks check it
   microseconds tick_at = never;
   struct peer_end { std::size_t node; link_id link; std::uint64_t generation; };
@@ -133,6 +134,7 @@ void world::crash(std::size_t index, bool silent) {
   node_state& n = *nodes_.at(index);
   if (!n.alive) return;
   n.alive = false;
+  n.crashed_at = now_;
   n.silent = silent;
   ++n.generation;
   n.tick_at = never;
@@ -341,6 +343,7 @@ void world::on_emit(std::size_t index, const ui_event_t& e) {
 }
 
 bool world::alive(std::size_t node) const { return nodes_.at(node)->alive; }
+std::optional<microseconds> world::last_crash(std::size_t node) const { return nodes_.at(node)->crashed_at; }
 bool world::ready(std::size_t node) const { return nodes_.at(node)->is_ready; }
 const room& world::core(std::size_t node) const { return *nodes_.at(node)->core; }
 

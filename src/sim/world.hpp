@@ -65,6 +65,8 @@ public:
 
   std::size_t size() const { return nodes_.size(); }
   bool alive(std::size_t node) const;
+  // When the node last crashed, if ever: it cannot have kept what was said before then.
+  std::optional<microseconds> last_crash(std::size_t node) const;
   bool ready(std::size_t node) const;
   const room& core(std::size_t node) const;
   // Live nodes that every live node lists as a live member, and nothing else.

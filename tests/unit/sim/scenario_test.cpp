@@ -55,6 +55,15 @@ TEST_P(sim_seeds, two_halves_that_chatted_apart_become_one_room_with_every_line_
   EXPECT_GE(out["partition"]["one_room_again_ms"].get<double>(), 0.0) << out.dump();
 }
 
+TEST_P(sim_seeds, crashed_members_that_restart_rejoin_and_hear_every_later_line) {
+  scenario s = small(GetParam());
+  s.crash_fraction = 0.3;
+  s.restart_after = microseconds{5'000'000};
+  const auto out = run(s);
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_GE(out["crash"]["all_detected_ms"].get<double>(), 0.0) << "membership converged again";
+}
+
 INSTANTIATE_TEST_SUITE_P(quick, sim_seeds, testing::Values(1u, 2u, 3u));
 
 TEST(sim, the_same_seed_gives_the_same_run) {

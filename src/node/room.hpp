@@ -116,7 +116,8 @@ private:
   void deliver(const wire::verified_event& ev);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
-  void remember(const event_ref& ref, std::shared_ptr<const std::string> frame);
+  void remember(const event_ref& ref, wire::pb::SignedEvent ev, std::uint32_t hops,
+                std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
   void member_changed(const member& m, merge_outcome outcome, instant now);
@@ -163,8 +164,14 @@ private:
   std::mt19937_64 rng_;
   failure_detector swim_;
   plumtree tree_;
-  // Recent events in wire form, to answer grafts. FIFO-bounded by max_recent_events.
-  std::unordered_map<event_ref, std::shared_ptr<const std::string>> recent_;
+  // Recent events in wire form (hops set for the next link), to push and to answer grafts.
+  // FIFO-bounded by max_recent_events.
+  struct recent_event {
+    std::shared_ptr<const std::string> frame;
+    std::uint32_t hops;                 // links our copy crossed (0: our own)
+    std::optional<peer_id> came_from;   // our parent for it, if not ours
+  };
+  std::unordered_map<event_ref, recent_event> recent_;
   std::deque<event_ref> recent_order_;
   room_stats stats_;
   std::vector<room_action> actions_;

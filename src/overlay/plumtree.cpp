@@ -80,6 +80,19 @@ void plumtree::on_graft(const peer_id& from, const std::vector<event_ref>& refs)
   }
 }
 
+void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
+  if (neighbours_.contains(from)) lazy_for(author).erase(from);
+}
+
+void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+  if (!neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  auto& lazy = lazy_for(author);
+  if (!lazy.erase(closer)) return;  // already eager: nothing to swap
+  outputs_.push_back(plumtree_out::graft{closer, {}, author});
+  lazy.insert(farther);
+  outputs_.push_back(plumtree_out::prune{farther, author});
+}
+
 void plumtree::on_tick(microseconds now) {
   if (lazy_flush_at_ && now >= *lazy_flush_at_) flush_lazy();
   // One graft frame per announcer, however many refs it is asked for.
@@ -103,7 +116,7 @@ void plumtree::on_tick(microseconds now) {
   for (auto& [to, refs] : grafts) {
     for (const event_ref& ref : refs)
       if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(to);
-    outputs_.push_back(plumtree_out::graft{to, std::move(refs)});
+    outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }
 

@@ -57,7 +57,11 @@ struct plumtree_config {
 namespace plumtree_out {
 struct push { peer_id to; event_ref ref; };             // send the event itself
 struct ihave { peer_id to; std::vector<event_ref> refs; };
-struct graft { peer_id to; std::vector<event_ref> refs; };
+struct graft {
+  peer_id to;
+  std::vector<event_ref> refs;
+  std::optional<peer_id> author;  // set (with no refs): make `to` eager for this author only
+};
 struct prune { peer_id to; peer_id author; };           // "only IHave me this author's events"
 using output = std::variant<push, ihave, graft, prune>;
 }  // namespace plumtree_out
@@ -78,6 +82,11 @@ public:
   void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now);
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
   void on_graft(const peer_id& from, const std::vector<event_ref>& refs);
+  // `from` wants `author`'s events eagerly from now on (a tree optimisation, no payload).
+  void on_graft_author(const peer_id& from, const peer_id& author);
+  // The paper's tree optimisation: lazy `closer` announced an event of `author` that reached
+  // us through eager `farther` over more links; make `closer` our parent for that author.
+  void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author);
 
   void on_tick(microseconds now);
   std::optional<microseconds> next_deadline() const;

@@ -127,12 +127,43 @@ TEST_F(plumtree_test, a_graft_received_makes_the_neighbour_eager_and_pushes_the_
   EXPECT_TRUE(tree.is_eager(a, author));
 }
 
+TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announcer) {
+  tree.on_prune(b, author);  // b lazy, a eager for author
+  tree.optimize(b, a, author);
+  const auto out = tree.take_outputs();
+  const auto grafts = only<plumtree_out::graft>(out);
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_TRUE(grafts[0].refs.empty()) << "nothing to resend: only the tree changes";
+  EXPECT_EQ(grafts[0].author, author);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(a, author));
+}
+
+TEST_F(plumtree_test, optimize_toward_a_neighbour_already_eager_changes_nothing) {
+  tree.optimize(b, a, author);
+  EXPECT_TRUE(tree.take_outputs().empty());
+  EXPECT_TRUE(tree.is_eager(a, author));
+}
+
+TEST_F(plumtree_test, a_graft_for_an_author_makes_the_neighbour_eager_for_it_without_a_push) {
+  tree.on_prune(c, author);
+  tree.on_graft_author(c, author);
+  EXPECT_TRUE(tree.is_eager(c, author));
+  EXPECT_TRUE(tree.take_outputs().empty());
+}
+
 TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
   const peer_id stranger = id_of(77);
   tree.on_graft(stranger, {ref(1)});
   tree.on_ihave(stranger, {ref(1)}, now);
   tree.on_prune(stranger, author);
   tree.duplicate(stranger, author);
+  tree.on_graft_author(stranger, author);
+  tree.optimize(stranger, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_FALSE(tree.next_deadline().has_value());
 }

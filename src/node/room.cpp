@@ -22,6 +22,7 @@ constexpr microseconds maintenance_period{1'000'000};
 // where everyone is full, a node one link short must not dial somebody every second.
 constexpr microseconds refill_pause{10'000'000};
 constexpr microseconds view_full_backoff{30'000'000};
+constexpr microseconds rejoin_period{10'000'000};
 constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
 
@@ -125,7 +126,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kEvent: return handle_event(link, frame.event(), now);
     case pb::Frame::kIhave: return handle_ihave(link, frame.ihave(), now);
     case pb::Frame::kGraft: return handle_graft(link, frame.graft());
-    case pb::Frame::kPrune: tree_.on_prune(ls.peer); return;
+    case pb::Frame::kPrune:
+      if (auto author = peer_id::from_bytes(frame.prune().author())) tree_.on_prune(ls.peer, *author);
+      return;
     case pb::Frame::kSummary: return handle_summary(link, frame.summary(), now);
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
@@ -188,8 +191,6 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
            hello.incarnation(), member_state::alive,
            microseconds{static_cast<std::int64_t>(hello.joined_at_us())}};
-  if (const member* known = members_.find(ls.peer); known && known->joined_at != m.joined_at)
-    delivery_.forget(ls.peer);  // a new run of this member numbers its events from 1 again
   const auto result = members_.merge(m);
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
@@ -208,8 +209,10 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   if (!baseline_taken_) {
     baseline_taken_ = true;
     for (const auto& entry : msg.version_vector())
-      if (auto author = peer_id::from_bytes(entry.author()))
+      if (auto author = peer_id::from_bytes(entry.author())) {
         if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
+        else continue_sequence(seq_no{entry.seq()});
+      }
   }
 
   const link_state& source = links_.at(from);
@@ -354,7 +357,27 @@ void room::on_tick(instant now) {
   if (now.mono >= next_maintenance_) {
     next_maintenance_ = now.mono + maintenance_period;
     maintain_links(now);
+    if (now.mono >= next_rejoin_) {
+      next_rejoin_ = now.mono + rejoin_period;
+      dial_a_failed_member(now);
+    }
   }
+}
+
+// A member declared failed may only have been cut off (a partition, a suspended laptop).
+// Now and then dial one: if it answers, the member lists exchanged on the link carry each
+// side's verdict on the other, both refute, and the two halves become one room again.
+void room::dial_a_failed_member(instant now) {
+  if (!ready_ || leaving_) return;
+  std::vector<const member*> failed;
+  for (const member* m : members_.all())
+    if (m->state == member_state::failed && !m->addr.empty() && !dialing_.contains(m->addr) &&
+        !link_by_peer_.contains(m->id))
+      failed.push_back(m);
+  if (failed.empty()) return;
+  const member* m = failed[rng_() % failed.size()];
+  dialing_[m->addr] = now.mono;
+  actions_.emplace_back(action::dial{m->addr});
 }
 
 microseconds room::next_deadline() const {

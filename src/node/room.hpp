@@ -115,11 +115,14 @@ private:
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
   void deliver(const wire::verified_event& ev);
   void publish(wire::pb::EventBody body, instant now);
-  void remember(const event_ref& ref, std::shared_ptr<const std::string> frame);
+  void continue_sequence(seq_no held_by_others);
+  void remember(const event_ref& ref, wire::pb::SignedEvent ev, std::uint32_t hops,
+                std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
   void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
+  void dial_a_failed_member(instant now);
   void drop_link_state(link_id link, const link_state& ls);
 
   void handle_ping(const wire::pb::Ping& ping);
@@ -156,12 +159,19 @@ private:
   std::unordered_map<std::string, microseconds> retry_after_;  // addr -> end of its backoff
   microseconds next_maintenance_{0};
   microseconds next_refill_{0};
-  microseconds next_summary_{0};  // after an "active view full", top up slowly
+  microseconds next_summary_{0};
+  microseconds next_rejoin_{0};  // after an "active view full", top up slowly
   std::mt19937_64 rng_;
   failure_detector swim_;
   plumtree tree_;
-  // Recent events in wire form, to answer grafts. FIFO-bounded by max_recent_events.
-  std::unordered_map<event_ref, std::shared_ptr<const std::string>> recent_;
+  // Recent events in wire form (hops set for the next link), to push and to answer grafts.
+  // FIFO-bounded by max_recent_events.
+  struct recent_event {
+    std::shared_ptr<const std::string> frame;
+    std::uint32_t hops;                 // links our copy crossed (0: our own)
+    std::optional<peer_id> came_from;   // our parent for it, if not ours
+  };
+  std::unordered_map<event_ref, recent_event> recent_;
   std::deque<event_ref> recent_order_;
   room_stats stats_;
   std::vector<room_action> actions_;

@@ -17,6 +17,9 @@ namespace {
 // anti-entropy's to fill.
 constexpr std::size_t max_recent_events = 4096;
 constexpr int max_refs_per_frame = 1024;
+constexpr std::uint32_t max_hops = 1000;  // a hostile count cannot overflow anything
+// Take a lazy announcer as parent when its path is at least this many links shorter.
+constexpr std::uint32_t optimize_threshold = 1;
 }  // namespace
 
 namespace room_wire {
@@ -45,7 +48,7 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   }
   // A copy is recognised before any signature work, so duplicates cost no Ed25519 time.
   if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) {
-    tree_.duplicate(sender);
+    tree_.duplicate(sender, *author);
     return run_plumtree();
   }
   std::error_code ec;
@@ -58,9 +61,7 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   }
   ++stats_.events_delivered;
   const event_ref ref{ev->author, ev->seq};
-  pb::Frame frame;
-  *frame.mutable_event() = sev;
-  remember(ref, encode(frame));
+  remember(ref, sev, std::clamp<std::uint32_t>(sev.hops(), 1, max_hops), sender);
   tree_.broadcast(ref, sender, now.mono);
   run_plumtree();
   lamport_ = std::max(lamport_, ev->lamport);
@@ -96,7 +97,11 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
   std::vector<event_ref> missing;
   for (const auto& entry : msg.contiguous()) {
     auto author = peer_id::from_bytes(entry.author());
-    if (!author || *author == id_.id()) continue;
+    if (!author) continue;
+    if (*author == id_.id()) {
+      continue_sequence(seq_no{entry.seq()});
+      continue;
+    }
     const std::uint64_t ours = delivery_.contiguous(*author).value;
     for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
       if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
@@ -106,13 +111,27 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
   if (msg.refs_size() > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized IHave");
+  const peer_id& announcer = links_.at(from).peer;
   std::vector<event_ref> missing;
-  for (const auto& wire_ref : msg.refs())
-    if (auto ref = room_wire::from_wire(wire_ref);
-        ref && ref->author != id_.id() && !delivery_.seen(ref->author, ref->seq))
+  for (const auto& wire_ref : msg.refs()) {
+    auto ref = room_wire::from_wire(wire_ref);
+    if (!ref || ref->author == id_.id()) continue;
+    if (!delivery_.seen(ref->author, ref->seq)) {
       missing.push_back(*ref);
-  if (missing.empty()) return;
-  tree_.on_ihave(links_.at(from).peer, missing, now.mono);
+      continue;
+    }
+    // Held already, but the announcer's path is shorter: make it our parent for this author.
+    auto it = recent_.find(*ref);
+    if (it == recent_.end() || !it->second.came_from || *it->second.came_from == announcer) continue;
+    const std::uint32_t via_announcer = std::min(wire_ref.hops(), max_hops) + 1;
+    if (it->second.hops >= via_announcer + optimize_threshold) {
+      tree_.optimize(announcer, *it->second.came_from, ref->author);
+      it->second.hops = via_announcer;
+      it->second.came_from = announcer;
+    }
+  }
+  run_plumtree();
+  if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono);
 }
 
 void room::handle_graft(link_id from, const pb::Graft& msg) {
@@ -120,6 +139,8 @@ void room::handle_graft(link_id from, const pb::Graft& msg) {
   std::vector<event_ref> wanted;
   for (const auto& wire_ref : msg.refs())
     if (auto ref = room_wire::from_wire(wire_ref)) wanted.push_back(*ref);
+  if (auto author = peer_id::from_bytes(msg.author()); author && wanted.empty())
+    tree_.on_graft_author(links_.at(from).peer, *author);
   tree_.on_graft(links_.at(from).peer, wanted);
   run_plumtree();
 }
@@ -133,10 +154,10 @@ void room::run_plumtree() {
           auto link = link_by_peer_.find(o.to);
           if (link == link_by_peer_.end()) return;
           if constexpr (std::is_same_v<T, plumtree_out::push>) {
-            if (auto it = recent_.find(o.ref); it != recent_.end()) send(link->second, it->second);
+            if (auto it = recent_.find(o.ref); it != recent_.end()) send(link->second, it->second.frame);
           } else if constexpr (std::is_same_v<T, plumtree_out::prune>) {
             pb::Frame f;
-            f.mutable_prune();
+            f.mutable_prune()->set_author(room_wire::bytes_of(o.author));
             send(link->second, encode(f));
           } else {
             pb::Frame f;
@@ -147,8 +168,12 @@ void room::run_plumtree() {
                 send(link->second, encode(f));
                 refs->Clear();
               }
-              room_wire::to_wire(o.refs[i], *refs->Add());
+              auto* wire_ref = refs->Add();
+              room_wire::to_wire(o.refs[i], *wire_ref);
+              if (auto it = recent_.find(o.refs[i]); it != recent_.end()) wire_ref->set_hops(it->second.hops);
             }
+            if constexpr (std::is_same_v<T, plumtree_out::graft>)
+              if (o.author) f.mutable_graft()->set_author(room_wire::bytes_of(*o.author));
             (std::is_same_v<T, plumtree_out::ihave> ? stats_.ihave_refs_sent : stats_.grafts_sent) += o.refs.size();
             send(link->second, encode(f));
           }
@@ -157,8 +182,13 @@ void room::run_plumtree() {
   }
 }
 
-void room::remember(const event_ref& ref, std::shared_ptr<const std::string> frame) {
-  if (!recent_.emplace(ref, std::move(frame)).second) return;
+void room::remember(const event_ref& ref, pb::SignedEvent ev, std::uint32_t hops,
+                    std::optional<peer_id> came_from) {
+  if (recent_.contains(ref)) return;
+  ev.set_hops(hops + 1);  // what the next node's copy will have crossed
+  pb::Frame frame;
+  *frame.mutable_event() = std::move(ev);
+  recent_.emplace(ref, recent_event{encode(frame), hops, std::move(came_from)});
   recent_order_.push_back(ref);
   if (recent_order_.size() > max_recent_events) {
     recent_.erase(recent_order_.front());
@@ -209,10 +239,19 @@ void room::publish(pb::EventBody body, instant now) {
   delivery_.mark_own(id_.id(), own_seq_);
   const event_ref ref{id_.id(), own_seq_};
   wire::verified_event own{id, id_.id(), own_seq_, lamport_, std::move(body), frame.event()};
-  remember(ref, encode(frame));
+  remember(ref, frame.event(), 0, std::nullopt);
   tree_.broadcast(ref, std::nullopt, now.mono);
   run_plumtree();
   deliver(own);
+}
+
+// The room remembers our earlier runs: numbering on from what it holds of ours means a
+// restarted node never reuses a sequence number, so nobody mistakes a new line for a copy.
+void room::continue_sequence(seq_no held_by_others) {
+  if (held_by_others <= own_seq_) return;
+  own_seq_ = held_by_others;
+  own_prev_hash_.clear();  // the earlier run's last hash is not ours to know (yet: history)
+  delivery_.mark_own(id_.id(), own_seq_);
 }
 
 void room::say(std::string text, instant now) {

@@ -41,8 +41,6 @@ public:
   void set_baseline(const peer_id& author, seq_no delivered);
   // Our own event, delivered locally when sent.
   void mark_own(const peer_id& self, seq_no seq) { authors_[self].contiguous = seq; }
-  // The author started over (a restart without its old state): expect seq 1 again.
-  void forget(const peer_id& author) { authors_.erase(author); }
 
   seq_no contiguous(const peer_id& author) const;
   // Sequence numbers of `author` that block held events: what to ask the network for.

@@ -5,41 +5,61 @@
 namespace peerchat {
 
 void plumtree::neighbor_up(const peer_id& peer) {
-  lazy_.erase(peer);
-  eager_.insert(peer);  // every new link starts eager; duplicates prune it into shape
+  neighbours_.insert(peer);  // eager for every author until a duplicate prunes it
 }
 
 void plumtree::neighbor_down(const peer_id& peer) {
-  eager_.erase(peer);
-  lazy_.erase(peer);
+  neighbours_.erase(peer);
+  for (auto& [author, lazy] : lazy_) lazy.erase(peer);
   lazy_queue_.erase(peer);
   for (auto& [ref, m] : missing_) std::erase(m.announcers, peer);
 }
 
+std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
+  auto it = lazy_.find(author);
+  if (it != lazy_.end()) return it->second;
+  if (lazy_.size() >= cfg_.max_trees && !tree_order_.empty()) {
+    lazy_.erase(tree_order_.front());  // that author's next event floods and rebuilds its tree
+    tree_order_.pop_front();
+  }
+  tree_order_.push_back(author);
+  return lazy_[author];
+}
+
+bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
+  if (!neighbours_.contains(peer)) return false;
+  auto it = lazy_.find(author);
+  return it == lazy_.end() || !it->second.contains(peer);
+}
+
 void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now) {
   missing_.erase(ref);
-  for (const peer_id& p : eager_)
-    if (p != from) outputs_.push_back(plumtree_out::push{p, ref});
-  for (const peer_id& p : lazy_) {
+  const auto& lazy = lazy_for(ref.author);
+  for (const peer_id& p : neighbours_) {
     if (p == from) continue;
+    if (!lazy.contains(p)) {
+      outputs_.push_back(plumtree_out::push{p, ref});
+      continue;
+    }
     auto& queue = lazy_queue_[p];
     if (queue.size() < cfg_.max_lazy_queue) queue.push_back(ref);
   }
   if (!lazy_queue_.empty() && !lazy_flush_at_) lazy_flush_at_ = now + cfg_.ihave_delay;
 }
 
-void plumtree::duplicate(const peer_id& from) {
-  if (!eager_.erase(from)) return;  // already lazy: it was told once, no need to repeat
-  lazy_.insert(from);
-  outputs_.push_back(plumtree_out::prune{from});
+void plumtree::duplicate(const peer_id& from, const peer_id& author) {
+  if (!neighbours_.contains(from)) return;
+  lazy_for(author).insert(from);
+  // Even when `from` is lazy here already: it still pushes, so our prune was lost.
+  outputs_.push_back(plumtree_out::prune{from, author});
 }
 
-void plumtree::on_prune(const peer_id& from) {
-  if (eager_.erase(from)) lazy_.insert(from);
+void plumtree::on_prune(const peer_id& from, const peer_id& author) {
+  if (neighbours_.contains(from)) lazy_for(author).insert(from);
 }
 
 void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now) {
-  if (!eager_.contains(from) && !lazy_.contains(from)) return;
+  if (!neighbours_.contains(from)) return;
   for (const event_ref& ref : refs) {
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
@@ -53,10 +73,24 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
 }
 
 void plumtree::on_graft(const peer_id& from, const std::vector<event_ref>& refs) {
-  if (!eager_.contains(from) && !lazy_.contains(from)) return;
-  lazy_.erase(from);
-  eager_.insert(from);
-  for (const event_ref& ref : refs) outputs_.push_back(plumtree_out::push{from, ref});
+  if (!neighbours_.contains(from)) return;
+  for (const event_ref& ref : refs) {
+    if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(from);
+    outputs_.push_back(plumtree_out::push{from, ref});
+  }
+}
+
+void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
+  if (neighbours_.contains(from)) lazy_for(author).erase(from);
+}
+
+void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+  if (!neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  auto& lazy = lazy_for(author);
+  if (!lazy.erase(closer)) return;  // already eager: nothing to swap
+  outputs_.push_back(plumtree_out::graft{closer, {}, author});
+  lazy.insert(farther);
+  outputs_.push_back(plumtree_out::prune{farther, author});
 }
 
 void plumtree::on_tick(microseconds now) {
@@ -80,16 +114,16 @@ void plumtree::on_tick(microseconds now) {
     ++it;
   }
   for (auto& [to, refs] : grafts) {
-    lazy_.erase(to);
-    eager_.insert(to);
-    outputs_.push_back(plumtree_out::graft{to, std::move(refs)});
+    for (const event_ref& ref : refs)
+      if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(to);
+    outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }
 
 void plumtree::flush_lazy() {
   lazy_flush_at_.reset();
   for (auto& [to, refs] : lazy_queue_)
-    if (!refs.empty() && lazy_.contains(to)) outputs_.push_back(plumtree_out::ihave{to, std::move(refs)});
+    if (!refs.empty() && neighbours_.contains(to)) outputs_.push_back(plumtree_out::ihave{to, std::move(refs)});
   lazy_queue_.clear();
 }
 

@@ -1,11 +1,15 @@
-// Plumtree broadcast (Leitão, Pereira, Rodrigues 2007), sans-IO. Neighbours are eager or lazy.
-// A new event goes in full to the eager ones and as an IHave (its ref only) to the lazy ones.
-// A copy that arrives twice marks its sender lazy (prune), so the eager links settle into a
-// spanning tree. An IHave for an event that does not arrive in time grafts the announcer:
-// it becomes eager and sends the event. This repairs the tree after failures or loss.
-// This class decides *whom* to tell *what*; the owner holds the payloads and sends frames.
-// Bounded: at most `max_missing` refs awaited, `max_lazy_queue` refs queued per neighbour.
-// Single-threaded.
+// Plumtree broadcast (Leitão, Pereira, Rodrigues 2007), sans-IO, with one tree per author:
+// an author's first event goes in full to every neighbour; a copy that arrives twice marks
+// its sender lazy *for that author* (prune), so each author's eager links settle into a
+// first-arrival (near shortest-path) tree rooted at the author, and later events of that
+// author cost one copy per member. Lazy neighbours get the event's ref in an IHave; an IHave
+// for an event that does not arrive in time grafts the announcer back to eager and fetches
+// it, which repairs the trees after failures and loss. A tree per author (instead of one
+// shared tree) keeps every speaker's hop count near log N, at the price of one flood when
+// an author first speaks (or when its tree was evicted). This class decides *whom* to tell
+// *what*; the owner holds the payloads and sends frames.
+// Bounded: `max_trees` authors' trees, `max_missing` refs awaited, `max_lazy_queue` refs
+// queued per neighbour. Single-threaded.
 #pragma once
 
 #include <cstddef>
@@ -46,14 +50,19 @@ struct plumtree_config {
   microseconds graft_timeout{250'000};   // an announced event may lag its IHave this much
   microseconds graft_retry{150'000};     // then ask the next announcer after this
   std::size_t max_missing = 8192;
+  std::size_t max_trees = 4096;
   std::size_t max_lazy_queue = 4096;
 };
 
 namespace plumtree_out {
 struct push { peer_id to; event_ref ref; };             // send the event itself
 struct ihave { peer_id to; std::vector<event_ref> refs; };
-struct graft { peer_id to; std::vector<event_ref> refs; };
-struct prune { peer_id to; };
+struct graft {
+  peer_id to;
+  std::vector<event_ref> refs;
+  std::optional<peer_id> author;  // set (with no refs): make `to` eager for this author only
+};
+struct prune { peer_id to; peer_id author; };           // "only IHave me this author's events"
 using output = std::variant<push, ihave, graft, prune>;
 }  // namespace plumtree_out
 
@@ -66,20 +75,24 @@ public:
 
   // We hold a new event (our own, or the first copy, which came from `from`): pass it on.
   void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now);
-  // A copy of an event we already held came from `from`: that path is redundant.
-  void duplicate(const peer_id& from);
-  void on_prune(const peer_id& from);
+  // A copy of `author`'s event we already held came from `from`: that path is redundant.
+  void duplicate(const peer_id& from, const peer_id& author);
+  void on_prune(const peer_id& from, const peer_id& author);
   // `from` holds these; the caller passes only refs it does not hold itself.
   void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now);
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
   void on_graft(const peer_id& from, const std::vector<event_ref>& refs);
+  // `from` wants `author`'s events eagerly from now on (a tree optimisation, no payload).
+  void on_graft_author(const peer_id& from, const peer_id& author);
+  // The paper's tree optimisation: lazy `closer` announced an event of `author` that reached
+  // us through eager `farther` over more links; make `closer` our parent for that author.
+  void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author);
 
   void on_tick(microseconds now);
   std::optional<microseconds> next_deadline() const;
   std::vector<plumtree_out::output> take_outputs() { return std::exchange(outputs_, {}); }
 
-  bool is_eager(const peer_id& peer) const { return eager_.contains(peer); }
-  std::size_t eager_count() const { return eager_.size(); }
+  bool is_eager(const peer_id& peer, const peer_id& author) const;
 
 private:
   struct missing {
@@ -88,10 +101,13 @@ private:
   };
 
   void flush_lazy();
+  std::unordered_set<peer_id>& lazy_for(const peer_id& author);
 
   plumtree_config cfg_;
-  std::unordered_set<peer_id> eager_;
-  std::unordered_set<peer_id> lazy_;
+  std::unordered_set<peer_id> neighbours_;
+  // Per author, the neighbours pruned to lazy; everyone else is eager for that author.
+  std::unordered_map<peer_id, std::unordered_set<peer_id>> lazy_;
+  std::deque<peer_id> tree_order_;  // eviction order of lazy_
   std::unordered_map<peer_id, std::vector<event_ref>> lazy_queue_;
   std::optional<microseconds> lazy_flush_at_;
   std::unordered_map<event_ref, missing> missing_;

@@ -82,12 +82,13 @@ TEST(fifo_delivery, an_author_without_a_baseline_is_expected_from_seq_one) {
   EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), (seq_list{1, 2}));
 }
 
-TEST(fifo_delivery, forgetting_an_author_expects_seq_one_again) {
+TEST(fifo_delivery, gaps_name_the_missing_seqs_below_the_highest_held) {
   auto d = make();
-  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(0))), seq_list{1});
-  d.forget(alice);
-  EXPECT_FALSE(d.seen(alice, seq_no{1}));
-  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), seq_list{1});
+  d.offer(ev(alice, 2), at_ms(0));
+  d.offer(ev(alice, 5), at_ms(0));
+  EXPECT_EQ(d.gaps(alice, 10), (std::vector<seq_no>{seq_no{1}, seq_no{3}, seq_no{4}}));
+  EXPECT_EQ(d.gaps(alice, 2), (std::vector<seq_no>{seq_no{1}, seq_no{3}}));
+  EXPECT_TRUE(d.gaps(bob, 10).empty());
 }
 
 TEST(fifo_delivery, authors_are_ordered_independently) {

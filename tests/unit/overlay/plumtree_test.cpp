@@ -1,0 +1,191 @@
+#include "overlay/plumtree.hpp"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace peerchat {
+namespace {
+
+peer_id id_of(std::uint8_t tag) {
+  peer_id::bytes_type b{};
+  b.fill(tag);
+  return peer_id{b};
+}
+
+const peer_id a = id_of(1), b = id_of(2), c = id_of(3), author = id_of(9), other_author = id_of(8);
+constexpr microseconds ms{1000};
+
+template <class T>
+std::vector<T> only(const std::vector<plumtree_out::output>& out) {
+  std::vector<T> v;
+  for (const auto& o : out)
+    if (auto* x = std::get_if<T>(&o)) v.push_back(*x);
+  return v;
+}
+
+std::set<peer_id> push_targets(const std::vector<plumtree_out::output>& out) {
+  std::set<peer_id> s;
+  for (const auto& p : only<plumtree_out::push>(out)) s.insert(p.to);
+  return s;
+}
+
+struct plumtree_test : testing::Test {
+  plumtree tree{plumtree_config{}};
+  microseconds now{1'000'000};
+  void SetUp() override {
+    for (const auto& p : {a, b, c}) tree.neighbor_up(p);
+  }
+  event_ref ref(std::uint64_t seq, peer_id who = author) { return {who, seq_no{seq}}; }
+};
+
+TEST_F(plumtree_test, an_authors_first_event_goes_in_full_to_every_neighbour_but_its_sender) {
+  tree.broadcast(ref(1), a, now);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
+}
+
+TEST_F(plumtree_test, our_own_event_goes_to_every_neighbour) {
+  tree.broadcast(ref(1), std::nullopt, now);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, b, c}));
+}
+
+TEST_F(plumtree_test, a_duplicate_prunes_its_sender_for_that_author_only) {
+  tree.duplicate(b, author);
+  const auto prunes = only<plumtree_out::prune>(tree.take_outputs());
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, b);
+  EXPECT_EQ(prunes[0].author, author);
+  EXPECT_FALSE(tree.is_eager(b, author));
+  EXPECT_TRUE(tree.is_eager(b, other_author));
+  tree.broadcast(ref(2), a, now);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{c}));
+}
+
+TEST_F(plumtree_test, a_duplicate_from_a_neighbour_already_pruned_repeats_the_lost_prune) {
+  tree.duplicate(b, author);
+  tree.take_outputs();
+  tree.duplicate(b, author);
+  EXPECT_EQ(only<plumtree_out::prune>(tree.take_outputs()).size(), 1u);
+}
+
+TEST_F(plumtree_test, a_prune_received_makes_that_neighbour_lazy_for_the_author) {
+  tree.on_prune(c, author);
+  EXPECT_FALSE(tree.is_eager(c, author));
+  EXPECT_TRUE(tree.is_eager(c, other_author));
+}
+
+TEST_F(plumtree_test, lazy_neighbours_get_the_ref_in_one_ihave_after_the_delay) {
+  tree.on_prune(c, author);
+  tree.broadcast(ref(1), a, now);
+  tree.broadcast(ref(2), a, now + 5 * ms);
+  EXPECT_TRUE(only<plumtree_out::ihave>(tree.take_outputs()).empty());
+  ASSERT_EQ(tree.next_deadline(), now + 20 * ms);
+  tree.on_tick(now + 20 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].to, c);
+  EXPECT_EQ(ihaves[0].refs.size(), 2u);
+}
+
+TEST_F(plumtree_test, an_announced_event_that_does_not_arrive_is_grafted_from_the_announcer) {
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.on_tick(now + 249 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 250 * ms);
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_EQ(grafts[0].refs.size(), 1u);
+  EXPECT_TRUE(tree.is_eager(b, author));
+}
+
+TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.on_ihave(c, {ref(5)}, now + 1 * ms);
+  tree.on_tick(now + 250 * ms);
+  tree.take_outputs();
+  tree.on_tick(now + 400 * ms);
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, c);
+}
+
+TEST_F(plumtree_test, an_event_that_arrives_in_time_cancels_its_graft) {
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.broadcast(ref(5), a, now + 10 * ms);
+  tree.take_outputs();
+  tree.on_tick(now + 1000 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+}
+
+TEST_F(plumtree_test, a_graft_received_makes_the_neighbour_eager_and_pushes_the_event) {
+  tree.on_prune(a, author);
+  tree.on_graft(a, {ref(3)});
+  const auto pushes = only<plumtree_out::push>(tree.take_outputs());
+  ASSERT_EQ(pushes.size(), 1u);
+  EXPECT_EQ(pushes[0].to, a);
+  EXPECT_TRUE(tree.is_eager(a, author));
+}
+
+TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announcer) {
+  tree.on_prune(b, author);  // b lazy, a eager for author
+  tree.optimize(b, a, author);
+  const auto out = tree.take_outputs();
+  const auto grafts = only<plumtree_out::graft>(out);
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_TRUE(grafts[0].refs.empty()) << "nothing to resend: only the tree changes";
+  EXPECT_EQ(grafts[0].author, author);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(a, author));
+}
+
+TEST_F(plumtree_test, optimize_toward_a_neighbour_already_eager_changes_nothing) {
+  tree.optimize(b, a, author);
+  EXPECT_TRUE(tree.take_outputs().empty());
+  EXPECT_TRUE(tree.is_eager(a, author));
+}
+
+TEST_F(plumtree_test, a_graft_for_an_author_makes_the_neighbour_eager_for_it_without_a_push) {
+  tree.on_prune(c, author);
+  tree.on_graft_author(c, author);
+  EXPECT_TRUE(tree.is_eager(c, author));
+  EXPECT_TRUE(tree.take_outputs().empty());
+}
+
+TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
+  const peer_id stranger = id_of(77);
+  tree.on_graft(stranger, {ref(1)});
+  tree.on_ihave(stranger, {ref(1)}, now);
+  tree.on_prune(stranger, author);
+  tree.duplicate(stranger, author);
+  tree.on_graft_author(stranger, author);
+  tree.optimize(stranger, a, author);
+  EXPECT_TRUE(tree.take_outputs().empty());
+  EXPECT_FALSE(tree.next_deadline().has_value());
+}
+
+TEST_F(plumtree_test, a_neighbour_that_goes_down_is_no_longer_told_or_asked) {
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.neighbor_down(b);
+  tree.broadcast(ref(1, other_author), std::nullopt, now);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, c}));
+  tree.on_tick(now + 1000 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+}
+
+TEST_F(plumtree_test, beyond_max_trees_the_oldest_authors_tree_is_forgotten) {
+  plumtree small(plumtree_config{.max_trees = 2});
+  small.neighbor_up(a);
+  small.duplicate(a, id_of(20));
+  small.duplicate(a, id_of(21));
+  small.duplicate(a, id_of(22));
+  EXPECT_TRUE(small.is_eager(a, id_of(20))) << "evicted: its next event floods again";
+  EXPECT_FALSE(small.is_eager(a, id_of(22)));
+}
+
+}  // namespace
+}  // namespace peerchat

@@ -1,0 +1,86 @@
+// The simulator runs the real room cores; these seeds are quick. Large soaks run from the
+// peerchat-sim tool (bench/README.md). Each run also checks the world's invariants as it goes
+// (FIFO exactly-once delivery, message integrity, the link bound) and throws on a violation.
+#include "sim/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+namespace peerchat::sim {
+namespace {
+
+scenario small(std::uint64_t seed) {
+  scenario s;
+  s.nodes = 30;
+  s.seed = seed;
+  s.messages = 40;
+  s.messages_after = 40;
+  s.drain = microseconds{10'000'000};
+  return s;
+}
+
+class sim_seeds : public testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(sim_seeds, every_line_reaches_every_member_despite_five_percent_loss) {
+  scenario s = small(GetParam());
+  s.net.loss = 0.05;
+  const auto out = run(s);
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_LE(out["links_per_node"]["max"].get<double>(), 6.0);
+}
+
+TEST_P(sim_seeds, after_thirty_percent_crash_at_once_the_overlay_heals_and_delivery_stays_complete) {
+  scenario s = small(GetParam());
+  s.crash_fraction = 0.3;
+  const auto out = run(s);
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_EQ(out["components"], 1);
+  EXPECT_GE(out["crash"]["heal_ms"].get<double>(), 0.0) << "healed within the run";
+  EXPECT_GE(out["crash"]["all_detected_ms"].get<double>(), 0.0) << "everyone learned who died";
+}
+
+TEST_P(sim_seeds, a_silent_crash_is_detected_by_swim_alone) {
+  scenario s = small(GetParam());
+  s.crash_fraction = 0.2;
+  s.silent_crash = true;
+  const auto out = run(s);
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_GE(out["crash"]["all_detected_ms"].get<double>(), 0.0) << out.dump();
+}
+
+TEST_P(sim_seeds, two_halves_that_chatted_apart_become_one_room_with_every_line_after_healing) {
+  scenario s = small(GetParam());
+  s.partition = microseconds{15'000'000};
+  const auto out = run(s);  // throws unless every line said on either side reached everyone
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_GE(out["partition"]["one_room_again_ms"].get<double>(), 0.0) << out.dump();
+}
+
+TEST_P(sim_seeds, crashed_members_that_restart_rejoin_and_hear_every_later_line) {
+  scenario s = small(GetParam());
+  s.crash_fraction = 0.3;
+  s.restart_after = microseconds{5'000'000};
+  const auto out = run(s);
+  EXPECT_EQ(out["delivery_ratio"], 1.0) << out.dump();
+  EXPECT_GE(out["crash"]["all_detected_ms"].get<double>(), 0.0) << "membership converged again";
+}
+
+INSTANTIATE_TEST_SUITE_P(quick, sim_seeds, testing::Values(1u, 2u, 3u));
+
+TEST(sim, the_same_seed_gives_the_same_run) {
+  EXPECT_EQ(run(small(7)).dump(), run(small(7)).dump());
+}
+
+TEST(sim, a_room_no_larger_than_the_active_view_plus_one_is_a_full_mesh) {
+  scenario s = small(4);
+  s.nodes = 7;
+  const auto out = run(s);
+  EXPECT_EQ(out["links_per_node"]["min"], 6.0) << out.dump();
+}
+
+TEST(sim, steady_state_broadcast_sends_few_redundant_copies) {
+  const auto out = run(small(5));
+  EXPECT_LT(out["redundant_copies_per_delivery"]["steady"].get<double>(), 0.5) << out.dump();
+}
+
+}  // namespace
+}  // namespace peerchat::sim

@@ -113,7 +113,7 @@ private:
   void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);
   void send_summary(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
-  void deliver(const wire::verified_event& ev);
+  void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
   void remember(const event_ref& ref, wire::pb::SignedEvent ev, std::uint32_t hops,

@@ -15,7 +15,7 @@ using room_wire::encode;
 namespace {
 // Events kept in wire form to answer grafts: several seconds of a busy room. Older gaps are
 // anti-entropy's to fill.
-constexpr std::size_t max_recent_events = 4096;
+constexpr std::size_t max_recent_events = 16384;
 constexpr int max_refs_per_frame = 1024;
 constexpr std::uint32_t max_hops = 1000;  // a hostile count cannot overflow anything
 // Take a lazy announcer as parent when its path is at least this many links shorter.
@@ -66,7 +66,9 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   run_plumtree();
   lamport_ = std::max(lamport_, ev->lamport);
   const peer_id ev_author = ev->author;
-  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event);
+  // At or below the delivery cursor means a skipped gap being filled: shown late, alone.
+  const bool late = ev->seq <= delivery_.contiguous(ev_author);
+  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event, late);
   // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
   request_gaps(ev_author, sender, now);
 }
@@ -102,7 +104,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
       continue_sequence(seq_no{entry.seq()});
       continue;
     }
-    const std::uint64_t ours = delivery_.contiguous(*author).value;
+    const std::uint64_t ours = delivery_.complete_prefix(*author).value;
     for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
       if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
   }
@@ -196,14 +198,14 @@ void room::remember(const event_ref& ref, pb::SignedEvent ev, std::uint32_t hops
   }
 }
 
-void room::deliver(const wire::verified_event& ev) {
+void room::deliver(const wire::verified_event& ev, bool late) {
   const member* author = members_.find(ev.author);
   peer_info from = author ? info_of(*author) : peer_info{ev.author, "?", {}};
   switch (ev.body.kind_case()) {
     case pb::EventBody::kText:
       emit(ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
                              microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
-                             ev.body.text().text()});
+                             ev.body.text().text(), late});
       break;
     case pb::EventBody::kNick:
       if (!author) break;

@@ -5,7 +5,8 @@ namespace peerchat {
 bool fifo_delivery::seen(const peer_id& author, seq_no seq) const {
   auto it = authors_.find(author);
   if (it == authors_.end()) return false;
-  return seq <= it->second.contiguous || it->second.held.contains(seq.value);
+  const author_state& a = it->second;
+  return (seq <= a.contiguous && !a.skipped.contains(seq.value)) || a.held.contains(seq.value);
 }
 
 std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, microseconds now) {
@@ -15,10 +16,14 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
     if (authors_.size() >= limits_.max_authors) return out;
     // Without a baseline the author is new since we joined: its events start at seq 1, and
     // a later one that arrives first waits for the gap like any other.
-    it = authors_.emplace(ev.author, author_state{seq_no{0}, {}}).first;
+    it = authors_.emplace(ev.author, author_state{seq_no{0}, {}, {}}).first;
   }
   author_state& a = it->second;
-  if (ev.seq <= a.contiguous || a.held.contains(ev.seq.value)) return out;
+  if (ev.seq <= a.contiguous) {
+    if (a.skipped.erase(ev.seq.value)) out.push_back(std::move(ev));  // late, but not lost
+    return out;
+  }
+  if (a.held.contains(ev.seq.value)) return out;
   if (ev.seq == a.contiguous.next()) {
     a.contiguous = ev.seq;
     out.push_back(std::move(ev));
@@ -30,8 +35,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
   if (a.held.size() > limits_.max_held) {
     // Too far ahead to wait for: give up the oldest gap now rather than grow. The newcomer is
     // held first so that the oldest gap may be the one just below it.
-    a.contiguous = seq_no{a.held.begin()->first - 1};
-    drain(a, out);
+    skip_to(a, seq_no{a.held.begin()->first - 1}, out);
   }
   return out;
 }
@@ -44,6 +48,15 @@ void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& ou
   }
 }
 
+void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out) {
+  for (std::uint64_t s = a.contiguous.value + 1; s <= last_skipped.value; ++s) {
+    a.skipped.insert(s);
+    if (a.skipped.size() > limits_.max_skipped) a.skipped.erase(a.skipped.begin());  // truly gone
+  }
+  a.contiguous = last_skipped;
+  drain(a, out);
+}
+
 std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
   std::vector<wire::verified_event> out;
   for (auto& [author, a] : authors_) {
@@ -53,8 +66,7 @@ std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
       bool expired = false;
       for (const auto& [seq, w] : a.held) expired |= w.since + limits_.reorder_wait <= now;
       if (!expired) break;
-      a.contiguous = seq_no{first.event.seq.value - 1};
-      drain(a, out);
+      skip_to(a, seq_no{first.event.seq.value - 1}, out);
     }
   }
   return out;
@@ -71,7 +83,7 @@ std::optional<microseconds> fifo_delivery::next_deadline() const {
 
 void fifo_delivery::set_baseline(const peer_id& author, seq_no delivered) {
   if (authors_.contains(author) || authors_.size() >= limits_.max_authors) return;
-  authors_.emplace(author, author_state{delivered, {}});
+  authors_.emplace(author, author_state{delivered, {}, {}});
 }
 
 seq_no fifo_delivery::contiguous(const peer_id& author) const {
@@ -79,11 +91,23 @@ seq_no fifo_delivery::contiguous(const peer_id& author) const {
   return it == authors_.end() ? seq_no{} : it->second.contiguous;
 }
 
+seq_no fifo_delivery::complete_prefix(const peer_id& author) const {
+  auto it = authors_.find(author);
+  if (it == authors_.end()) return seq_no{};
+  const author_state& a = it->second;
+  return a.skipped.empty() ? a.contiguous : seq_no{*a.skipped.begin() - 1};
+}
+
 std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) const {
   std::vector<seq_no> out;
   auto it = authors_.find(author);
-  if (it == authors_.end() || it->second.held.empty()) return out;
+  if (it == authors_.end()) return out;
   const author_state& a = it->second;
+  for (std::uint64_t s : a.skipped) {
+    if (out.size() >= max) return out;
+    out.push_back(seq_no{s});
+  }
+  if (a.held.empty()) return out;
   const std::uint64_t last = a.held.rbegin()->first;
   for (std::uint64_t s = a.contiguous.value + 1; s < last && out.size() < max; ++s)
     if (!a.held.contains(s)) out.push_back(seq_no{s});
@@ -93,7 +117,8 @@ std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) 
 std::vector<std::pair<peer_id, seq_no>> fifo_delivery::version_vector() const {
   std::vector<std::pair<peer_id, seq_no>> out;
   out.reserve(authors_.size());
-  for (const auto& [author, a] : authors_) out.emplace_back(author, a.contiguous);
+  for (const auto& [author, a] : authors_)
+    out.emplace_back(author, a.skipped.empty() ? a.contiguous : seq_no{*a.skipped.begin() - 1});
   return out;
 }
 

@@ -1,13 +1,16 @@
 // Delivers each author's events exactly once and in sequence order, whatever path and order
-// they arrive in. An author is expected from seq 1 unless a baseline says otherwise. An event ahead of a gap waits up to `reorder_wait` for the gap to fill; then
-// the gap is given up (anti-entropy is what refills gaps for good) and the waiting events go.
-// Bounded: `max_held` waiting events per author, `max_authors` authors.
+// they arrive in. An author is expected from seq 1 unless a baseline says otherwise. An event
+// ahead of a gap waits up to `reorder_wait` for the gap to fill; then the waiting events go,
+// and the gap's sequence numbers are remembered as *skipped*: still wanted (gaps() and
+// complete_prefix() tell anti-entropy to fetch them), delivered late when they come.
+// Bounded: `max_held` waiting and `max_skipped` skipped events per author, `max_authors`.
 // Sans-IO and single-threaded: time is passed in.
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -22,6 +25,7 @@ class fifo_delivery {
 public:
   struct limits {
     std::size_t max_held = 1024;
+    std::size_t max_skipped = 4096;
     std::size_t max_authors = 10000;
     microseconds reorder_wait{2'000'000};
   };
@@ -43,7 +47,10 @@ public:
   void mark_own(const peer_id& self, seq_no seq) { authors_[self].contiguous = seq; }
 
   seq_no contiguous(const peer_id& author) const;
-  // Sequence numbers of `author` that block held events: what to ask the network for.
+  // Highest seq below which nothing is missing (skipped ones count as missing): what we
+  // hold for anti-entropy, as opposed to how far delivery has moved on.
+  seq_no complete_prefix(const peer_id& author) const;
+  // Sequence numbers of `author` we lack: skipped ones and those blocking held events.
   std::vector<seq_no> gaps(const peer_id& author, std::size_t max) const;
   std::vector<std::pair<peer_id, seq_no>> version_vector() const;
 
@@ -55,8 +62,10 @@ private:
   struct author_state {
     seq_no contiguous;                         // everything up to here is delivered
     std::map<std::uint64_t, waiting> held;     // arrived ahead of a gap
+    std::set<std::uint64_t> skipped;           // given up on, below contiguous, still wanted
   };
   void drain(author_state& a, std::vector<wire::verified_event>& out);
+  void skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out);
 
   limits limits_;
   std::unordered_map<peer_id, author_state> authors_;

@@ -20,6 +20,7 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
   if (it != lazy_.end()) return it->second;
   if (lazy_.size() >= cfg_.max_trees && !tree_order_.empty()) {
     lazy_.erase(tree_order_.front());  // that author's next event floods and rebuilds its tree
+    highest_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
   tree_order_.push_back(author);
@@ -35,6 +36,8 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
 void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now) {
   missing_.erase(ref);
   const auto& lazy = lazy_for(ref.author);
+  std::uint64_t& highest = highest_[ref.author];
+  highest = std::max(highest, ref.seq.value);
   for (const peer_id& p : neighbours_) {
     if (p == from) continue;
     if (!lazy.contains(p)) {
@@ -64,7 +67,8 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
-      it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout}).first;
+      const auto h = highest_.find(ref.author);
+      it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second}).first;
     }
     auto& announcers = it->second.announcers;
     if (announcers.size() < 8 && std::find(announcers.begin(), announcers.end(), from) == announcers.end())
@@ -105,6 +109,17 @@ void plumtree::on_tick(microseconds now) {
     }
     if (m.announcers.empty()) {
       it = missing_.erase(it);  // nobody left to ask; anti-entropy is the last resort
+      continue;
+    }
+    // The author's earlier events are still arriving: the eager path is busy, not broken
+    // (links keep order, so a loss would show as later events arriving first). Grafting now
+    // would only add copies to a loaded room; look again after another timeout.
+    const auto h = highest_.find(it->first.author);
+    const std::uint64_t highest = h == highest_.end() ? 0 : h->second;
+    if (highest > m.progress && highest < it->first.seq.value) {
+      m.progress = highest;
+      m.deadline = now + cfg_.graft_timeout;
+      ++it;
       continue;
     }
     const peer_id announcer = m.announcers.front();

@@ -98,6 +98,7 @@ private:
   struct missing {
     std::deque<peer_id> announcers;
     microseconds deadline;
+    std::uint64_t progress;  // the author's highest seq we held when we last looked
   };
 
   void flush_lazy();
@@ -107,7 +108,9 @@ private:
   std::unordered_set<peer_id> neighbours_;
   // Per author, the neighbours pruned to lazy; everyone else is eager for that author.
   std::unordered_map<peer_id, std::unordered_set<peer_id>> lazy_;
-  std::deque<peer_id> tree_order_;  // eviction order of lazy_
+  std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
+  // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.
+  std::unordered_map<peer_id, std::uint64_t> highest_;
   std::unordered_map<peer_id, std::vector<event_ref>> lazy_queue_;
   std::optional<microseconds> lazy_flush_at_;
   std::unordered_map<event_ref, missing> missing_;

@@ -334,10 +334,13 @@ void world::on_emit(std::size_t index, const ui_event_t& e) {
     return;
   }
   std::uint64_t& last = n.last_seq_from[msg->from.id];
-  if (msg->seq.value <= last)
-    violated(fmt::format("node {} got seq {} of n{} after seq {} (duplicate or reordered)", index,
+  // In order, unless flagged late: a line whose gap was given up arrives after its successors.
+  if (msg->seq.value <= last && !msg->late)
+    violated(fmt::format("node {} got seq {} of n{} after seq {} unflagged (reordered)", index,
                          msg->seq.value, m.author, last));
-  last = msg->seq.value;
+  if (msg->seq.value > last && msg->late)
+    violated(fmt::format("node {} flagged seq {} of n{} late, after only {}", index, msg->seq.value, m.author, last));
+  last = std::max(last, msg->seq.value);
   if (!m.delivered_at.emplace(index, now_).second)
     violated(fmt::format("node {} got m{} twice", index, k));
 }

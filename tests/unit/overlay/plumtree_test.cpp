@@ -110,6 +110,25 @@ TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
   EXPECT_EQ(grafts[0].to, c);
 }
 
+TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arriving) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.broadcast(ref(2), a, now + 100 * ms);  // the eager stream lags but flows
+  tree.take_outputs();
+  tree.on_tick(now + 250 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 500 * ms);  // no progress since: now it is a loss
+  EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
+}
+
+TEST_F(plumtree_test, a_later_event_arriving_first_means_a_loss_and_grafts_on_time) {
+  tree.on_ihave(b, {ref(5)}, now);
+  tree.broadcast(ref(6), a, now + 100 * ms);
+  tree.take_outputs();
+  tree.on_tick(now + 250 * ms);
+  EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
+}
+
 TEST_F(plumtree_test, an_event_that_arrives_in_time_cancels_its_graft) {
   tree.on_ihave(b, {ref(5)}, now);
   tree.broadcast(ref(5), a, now + 10 * ms);

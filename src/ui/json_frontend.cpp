@@ -47,10 +47,13 @@ json to_json(const ui_event_t& event) {
         else if constexpr (std::is_same_v<T, ui_event::member_left>)
           return {{"event", "member-left"}, {"peer", peer_json(e.peer)},
                   {"reason", e.reason == leave_reason::left ? "left" : "failed"}};
-        else if constexpr (std::is_same_v<T, ui_event::message>)
-          return {{"event", "message"}, {"id", e.id.hex()}, {"from", peer_json(e.from)},
-                  {"seq", e.seq.value}, {"lamport", e.lamport.value},
-                  {"sent_us", e.sent.count()}, {"text", e.text}};
+        else if constexpr (std::is_same_v<T, ui_event::message>) {
+          json j = {{"event", "message"}, {"id", e.id.hex()}, {"from", peer_json(e.from)},
+                    {"seq", e.seq.value}, {"lamport", e.lamport.value},
+                    {"sent_us", e.sent.count()}, {"text", e.text}};
+          if (e.late) j["late"] = true;  // shown after newer lines of its author
+          return j;
+        }
         else if constexpr (std::is_same_v<T, ui_event::nick>)
           return {{"event", "nick"}, {"peer", peer_json(e.peer)}, {"old", e.old_name}, {"new", e.new_name}};
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {

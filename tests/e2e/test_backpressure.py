@@ -4,7 +4,6 @@ machine mode stops reading stdin while the node's send queues are backed up."""
 import threading
 import time
 
-import pytest
 
 from peerchat_harness import TIMEOUT
 
@@ -54,11 +53,6 @@ def test_a_flood_of_input_is_accepted_whole_without_dropping_a_link(cluster):
     assert stats(publisher)["links"] == len(receivers)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "Known loss in the Plumtree core under a flood, not in the input hold: with the eager "
-    "path seconds behind, fifo_delivery gives gaps up (max_held / reorder_wait) and a given-up "
-    "seq then counts as seen, so neither later copies nor anti-entropy refill it "
-    "(bench/README.md, 'Loss under a fast publisher'). Passes on a quiet machine."))
 def test_a_flood_of_input_reaches_every_receiver_whole_and_in_order(cluster):
     publisher, *receivers = cluster.start_room(3)
     writer, lines = flood(publisher)
@@ -67,4 +61,9 @@ def test_a_flood_of_input_reaches_every_receiver_whole_and_in_order(cluster):
                         what=f"{LINES} flood lines")
     writer.join(TIMEOUT)
     for node in receivers:
-        assert [m["text"] for m in node.received_messages()] == lines
+        got = node.received_messages()
+        # Every line exactly once; in order, except a line whose gap was given up, which is
+        # shown when it comes and flagged late.
+        assert sorted(m["text"] for m in got) == sorted(lines)
+        in_order = [m["text"] for m in got if not m.get("late")]
+        assert in_order == [line for line in lines if line in set(in_order)]

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "../test_ids.hpp"
+
 #include <optional>
 #include <ostream>
 #include <string>
@@ -9,11 +11,7 @@
 namespace peerchat {
 namespace {
 
-peer_id id_of(std::uint8_t tag) {
-  peer_id::bytes_type b{};
-  b.fill(tag);
-  return peer_id{b};
-}
+using testing_ids::id_of;
 
 const peer_id self_id = id_of(0xee);
 const peer_id bob_id = id_of(0xb0);

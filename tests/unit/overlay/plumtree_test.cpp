@@ -2,16 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "../test_ids.hpp"
+
 #include <set>
 
 namespace peerchat {
 namespace {
 
-peer_id id_of(std::uint8_t tag) {
-  peer_id::bytes_type b{};
-  b.fill(tag);
-  return peer_id{b};
-}
+using testing_ids::id_of;
 
 const peer_id a = id_of(1), b = id_of(2), c = id_of(3), author = id_of(9), other_author = id_of(8);
 constexpr microseconds ms{1000};

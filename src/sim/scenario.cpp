@@ -189,6 +189,10 @@ nlohmann::json run(const scenario& s) {
     }
     last_hops.push_back(deepest);
   }
+  // The floor for hop counts: the talkers' eccentricity in the final link graph.
+  std::size_t shortest_possible = 0;
+  for (std::size_t t : talkers)
+    if (w.alive(t)) shortest_possible = std::max(shortest_possible, w.eccentricity(t));
   std::vector<double> links;
   for (std::size_t i = 0; i < w.size(); ++i)
     if (w.alive(i)) links.push_back(static_cast<double>(w.core(i).active_links()));
@@ -208,6 +212,7 @@ nlohmann::json run(const scenario& s) {
       {"latency_ms", {{"p50", round3(percentile(latency_ms, 50))}, {"p90", round3(percentile(latency_ms, 90))},
                       {"p99", round3(percentile(latency_ms, 99))}, {"max", round3(percentile(latency_ms, 100))}}},
       {"last_delivery_hops", {{"p50", percentile(last_hops, 50)}, {"max", percentile(last_hops, 100)},
+                              {"shortest_possible_max", shortest_possible},
                               {"log6_n_plus_2", round3(std::log(static_cast<double>(s.nodes)) / std::log(6.0) + 2)}}},
       {"redundant_copies_per_delivery", {{"steady", round3(redundancy(start, steady))},
                                          {"whole_run", round3(redundancy(cold, total_counters(w)))}}},

@@ -363,6 +363,24 @@ bool world::membership_converged() const {
   return true;
 }
 
+std::size_t world::eccentricity(std::size_t node) const {
+  std::vector<int> dist(nodes_.size(), -1);
+  std::vector<std::size_t> frontier{node};
+  dist[node] = 0;
+  int farthest = 0;
+  for (std::size_t head = 0; head < frontier.size(); ++head) {
+    const std::size_t v = frontier[head];
+    for (const peer_id& p : nodes_[v]->core->neighbours()) {
+      auto w = by_id_.find(p);
+      if (w == by_id_.end() || !nodes_[w->second]->alive || dist[w->second] >= 0) continue;
+      dist[w->second] = dist[v] + 1;
+      farthest = std::max(farthest, dist[w->second]);
+      frontier.push_back(w->second);
+    }
+  }
+  return static_cast<std::size_t>(farthest);
+}
+
 std::size_t world::components() const {
   std::unordered_map<peer_id, std::size_t> index_of;
   for (std::size_t i = 0; i < nodes_.size(); ++i) index_of[nodes_[i]->id.id()] = i;

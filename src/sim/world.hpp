@@ -73,6 +73,9 @@ public:
   bool membership_converged() const;
   // Connected components of the live nodes' established links.
   std::size_t components() const;
+  // Links on the shortest path from `node` to the live node farthest from it: the fewest
+  // hops any broadcast from it could take to reach everyone.
+  std::size_t eccentricity(std::size_t node) const;
   const std::vector<sent_message>& messages() const { return messages_; }
   std::uint64_t steps() const { return step_; }
   std::uint64_t seed() const { return seed_; }

@@ -195,9 +195,7 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
     member_changed(m, result.outcome, now);
-    pb::Frame delta;
-    room_wire::to_wire(m, *delta.mutable_members()->add_members());
-    broadcast(delta, link);
+    spread_record(m, link);
   }
   send_member_list(link);
   maintain_links(now);
@@ -240,9 +238,7 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   if (forward.members().members_size() > 0) broadcast(forward, from);
   if (refuted) {
     // Back to everyone, the rumour's source included: it is the one that must hear it.
-    pb::Frame refutation;
-    room_wire::to_wire(members_.self(), *refutation.mutable_members()->add_members());
-    broadcast(refutation, std::nullopt);
+    spread_record(members_.self(), std::nullopt);
   }
   maintain_links(now);
 }
@@ -275,10 +271,7 @@ void room::nick(std::string new_name, instant now) {
     return emit(ui_event::error{fmt::format("a name is 1 to {} printable bytes", max_name_bytes)});
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
-  pb::Frame delta;
-  room_wire::to_wire(members_.update_self(new_name, members_.self().addr),
-                     *delta.mutable_members()->add_members());
-  broadcast(delta, std::nullopt);
+  spread_record(members_.update_self(new_name, members_.self().addr), std::nullopt);
   pb::EventBody body;
   body.mutable_nick()->set_old_name(old_name);
   body.mutable_nick()->set_new_name(std::move(new_name));
@@ -436,9 +429,7 @@ void room::learn_observed_ip(const std::string& ip) {
   const member& me = members_.self();
   const std::string better = with_reachable_host(me.addr, ip);
   if (better == me.addr) return;
-  pb::Frame delta;
-  room_wire::to_wire(members_.update_self(me.name, better), *delta.mutable_members()->add_members());
-  broadcast(delta, std::nullopt);
+  spread_record(members_.update_self(me.name, better), std::nullopt);
 }
 
 void room::send(link_id link, const std::shared_ptr<const std::string>& bytes) {
@@ -450,6 +441,13 @@ void room::broadcast(const pb::Frame& frame, std::optional<link_id> except) {
   auto bytes = encode(frame);
   for (const auto& [peer, link] : link_by_peer_)
     if (link != except) send(link, bytes);
+}
+
+// One member record as a delta to every link but `except`.
+void room::spread_record(const member& m, std::optional<link_id> except) {
+  pb::Frame delta;
+  room_wire::to_wire(m, *delta.mutable_members()->add_members());
+  broadcast(delta, except);
 }
 
 void room::send_member_list(link_id link) {

@@ -129,6 +129,7 @@ private:
   void handle_ping_req(const wire::pb::PingReq& req);
   void handle_ack(std::string_view raw, const wire::pb::Ack& ack);
   void run_swim(instant now);
+  void send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester);
   void send_datagram(const peer_id& to, const wire::pb::Datagram& d);
   void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
   void fail_join(const std::string& reason, std::error_code why);
@@ -137,6 +138,7 @@ private:
   void send(link_id link, const std::shared_ptr<const std::string>& bytes);
   void broadcast(const wire::pb::Frame& frame, std::optional<link_id> except);
   void send_member_list(link_id link);
+  void spread_record(const member& m, std::optional<link_id> except);
   wire::pb::Hello make_hello() const;
   peer_info info_of(const member& m) const;
   void emit(ui_event_t e) { actions_.emplace_back(action::emit{std::move(e)}); }

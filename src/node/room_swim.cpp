@@ -58,14 +58,7 @@ void room::handle_ping_req(const pb::PingReq& req) {
   auto from = peer_id::from_bytes(req.from());
   auto target = peer_id::from_bytes(req.target());
   if (!from || !target || *target == id_.id() || !members_.find(*from)) return;
-  pb::Datagram d;
-  auto* ping = d.mutable_ping();
-  ping->set_room(room_);
-  ping->set_from(bytes_of(id_.id()));
-  ping->set_to(req.target());
-  ping->set_nonce(req.nonce());
-  ping->set_requester(req.from());
-  send_datagram(*target, d);
+  send_ping(*target, req.nonce(), *from);
 }
 
 void room::handle_ack(std::string_view raw, const pb::Ack& ack) {
@@ -91,13 +84,7 @@ void room::run_swim(instant now) {
   swim_.on_tick(now.mono, members_);
   for (auto& out : swim_.take_outputs()) {
     if (auto* p = std::get_if<swim::ping>(&out)) {
-      pb::Datagram d;
-      auto* ping = d.mutable_ping();
-      ping->set_room(room_);
-      ping->set_from(bytes_of(id_.id()));
-      ping->set_to(bytes_of(p->target));
-      ping->set_nonce(p->nonce);
-      send_datagram(p->target, d);
+      send_ping(p->target, p->nonce, std::nullopt);
     } else if (auto* r = std::get_if<swim::ping_req>(&out)) {
       pb::Datagram d;
       auto* req = d.mutable_ping_req();
@@ -114,9 +101,7 @@ void room::run_swim(instant now) {
       if (members_.merge(rumour).outcome == merge_outcome::unchanged) continue;
       actions_.emplace_back(action::log{fmt::format("suspecting {} ({}): no ack", m->name, s->peer.short_hex()), true});
       member_changed(rumour, merge_outcome::updated, now);
-      pb::Frame delta;
-      room_wire::to_wire(rumour, *delta.mutable_members()->add_members());
-      broadcast(delta, std::nullopt);
+      spread_record(rumour, std::nullopt);
     } else if (auto* f = std::get_if<swim::declare_failed>(&out)) {
       const member* m = members_.find(f->peer);
       if (!m || m->state != member_state::suspect || m->incarnation != f->incarnation) continue;
@@ -126,11 +111,21 @@ void room::run_swim(instant now) {
       if (result.outcome != merge_outcome::failed) continue;
       announce(dead, result.outcome, dead.name);
       member_changed(dead, result.outcome, now);
-      pb::Frame delta;
-      room_wire::to_wire(dead, *delta.mutable_members()->add_members());
-      broadcast(delta, std::nullopt);
+      spread_record(dead, std::nullopt);
     }
   }
+}
+
+// `requester` set: we probe on its behalf, and the target's ack names it so we can pass it on.
+void room::send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester) {
+  pb::Datagram d;
+  auto* ping = d.mutable_ping();
+  ping->set_room(room_);
+  ping->set_from(bytes_of(id_.id()));
+  ping->set_to(bytes_of(target));
+  ping->set_nonce(nonce);
+  if (requester) ping->set_requester(bytes_of(*requester));
+  send_datagram(target, d);
 }
 
 void room::send_datagram(const peer_id& to, const pb::Datagram& d) {

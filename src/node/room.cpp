@@ -173,10 +173,14 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
 
 // HyParView's rule for a full active view: a peer with no link at all (a newcomer, or a
 // node whose neighbours all died) displaces a random neighbour, which will find another;
-// anybody else is turned away and tries another candidate.
+// anybody else is turned away and tries another candidate. So does a member we hold as
+// failed: that link may be the only bridge between two halves of a healed partition, and in
+// a room where every view is full it would otherwise never be let in.
 void room::admit_or_refuse(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   if (ready_ && link_by_peer_.size() >= cfg_.active_view) {
-    if (hello.active_links() > 0) return refuse(link, errc::active_view_full, {}, true);
+    const member* known = members_.find(ls.peer);
+    const bool reunion = known && known->state == member_state::failed;
+    if (hello.active_links() > 0 && !reunion) return refuse(link, errc::active_view_full, {}, true);
     auto victim = link_by_peer_.begin();
     std::advance(victim, static_cast<long>(rng_() % link_by_peer_.size()));
     refuse(victim->second, errc::replaced_by_newcomer, {}, true);
@@ -362,7 +366,7 @@ void room::on_tick(instant now) {
     if (now.mono >= next_rejoin_) {
       next_rejoin_ = now.mono + rejoin_period;
       dial_a_failed_member(now);
-      if (link_by_peer_.empty() && !leaving_) dial_remembered(now);
+      if (ready_ && !leaving_ && links_.empty()) dial_remembered(now);  // alone, not even a handshake under way
     }
     check_catch_up(now);
   }

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "node/node_impl.hpp"
+#include "node/room_wire.hpp"
 
 namespace peerchat {
 
@@ -81,12 +82,23 @@ void node::impl::load_for(action::load_events& act) {
       });
 }
 
-// What the store keeps besides events: the room and our name, for a restart without options.
+// What the store keeps besides events: the room and our name, for a restart without options,
+// and the record of each member whose arrival, departure or name we saw.
 void node::impl::note_side_effects(const ui_event_t& e) {
   if (!history) return;
   auto set = [this](history::meta_key key, std::string value) {
     history->submit([key, value = std::move(value)](history::store& s) { (void)s.set_meta(key, value); });
   };
+  auto save_member = [this](const peer_id& id) {
+    const member* m = core.members().find(id);
+    if (!m) return;
+    wire::pb::Member record;
+    room_wire::to_wire(*m, record);
+    history->submit([record = std::move(record)](history::store& s) { (void)s.save_members({&record, 1}); });
+  };
+  if (auto* joined = std::get_if<ui_event::member_joined>(&e)) save_member(joined->peer.id);
+  else if (auto* left = std::get_if<ui_event::member_left>(&e)) save_member(left->peer.id);
+  else if (auto* renamed = std::get_if<ui_event::nick>(&e)) save_member(renamed->peer.id);
   if (auto* ready = std::get_if<ui_event::ready>(&e)) {
     set(history::meta_key::room_name, ready->room);
     set(history::meta_key::display_name, ready->self.name);

@@ -57,6 +57,21 @@ int main(int argc, char** argv) {
   app.add_option("--history-limit", cfg.history_limit,
                  "history fetched at join and kept: the newest N events (0: all)")
       ->capture_default_str();
+  app.add_option("--max-pending-links", cfg.max_pending_links,
+                 "connections still in their TLS or hello handshake, at most")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--connection-rate", cfg.connections_per_address_per_s,
+                 "connections accepted per second from one address (after the burst)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  app.add_option("--connection-burst", cfg.connections_per_address_burst,
+                 "connections accepted from one address in a burst")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e6));
+  app.add_option("--member-event-rate", cfg.events_per_member_per_s,
+                 "events accepted per second from one member (after the burst; 0: unlimited)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  app.add_option("--member-event-burst", cfg.events_per_member_burst,
+                 "events accepted from one member in a burst")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e7));
   add_millis(app, "--probe-interval-ms", cfg.probe_interval, "SWIM: one member probed per interval");
   add_millis(app, "--probe-timeout-ms", cfg.probe_timeout, "SWIM: wait this long for an ack before indirect probes");
   app.add_option("--indirect-probes", cfg.indirect_probes, "SWIM: members asked to probe on our behalf")

@@ -92,8 +92,30 @@ asio::awaitable<void> node::impl::accept_loop() {
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
+    boost::system::error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    if (!admit_connection(ignored ? std::string("?") : remote.address().to_string())) {
+      socket.close(ignored);
+      continue;
+    }
     asio::co_spawn(ioc, secure(std::move(socket), {}), asio::detached);
   }
+}
+
+// Before any TLS work: a bounded number of handshakes at once, and a bounded rate from any
+// one address. Refusals are summed up in the log, not one line each.
+bool node::impl::admit_connection(const std::string& ip) {
+  const bool admitted = handshakes < cfg.max_pending_links &&
+                        accepts_per_address.take(ip, clock.now().mono);
+  if (admitted) return true;
+  ++refused_connections;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusals_logged_at >= std::chrono::seconds(5)) {
+    refusals_logged_at = now;
+    spdlog::warn("refused {} connection(s) so far: too many handshakes at once or too many from {}",
+                 refused_connections, ip);
+  }
+  return false;
 }
 
 asio::awaitable<void> node::impl::dial(std::string addr) {
@@ -128,6 +150,11 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
   const std::string ip = ec ? std::string("?") : remote.address().to_string();
   const std::string who = ec ? ip : host_port{ip, remote.port()}.str();
   socket.set_option(tcp::no_delay(true), ec);
+  ++handshakes;
+  struct handshake_slot {
+    std::size_t& count;
+    ~handshake_slot() { --count; }
+  } slot{handshakes};
   tls_stream stream(std::move(socket), tls);
   asio::steady_timer timeout(ioc, cfg.handshake_timeout);
   const auto side = dialed_addr.empty() ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/rate_limit.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/tls.hpp"
 #include "history/store.hpp"
@@ -69,6 +70,12 @@ struct node::impl {
   std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
   asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
+  // Connection floods: handshakes under way are bounded, and so are connections per address.
+  std::size_t handshakes = 0;
+  rate_limiter<std::string> accepts_per_address{
+      rate{cfg.connections_per_address_per_s, cfg.connections_per_address_burst}, 4096};
+  std::uint64_t refused_connections = 0;
+  std::chrono::steady_clock::time_point refusals_logged_at{};
   bool finishing = false;
   std::error_code result;
   // History: writes gathered during one pass of the loop go to the store as one task (our own
@@ -87,6 +94,7 @@ struct node::impl {
   void show_history(std::size_t n);
 
   std::error_code bind();
+  bool admit_connection(const std::string& ip);
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> datagram_loop();
   void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);

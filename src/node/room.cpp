@@ -74,7 +74,8 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
       rng_(seed),
       swim_(swim_settings(cfg), id.id(), seed ^ 0x5bd1e995u),
-      tree_(plumtree_config{}) {}
+      tree_(plumtree_config{}),
+      event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members) {}
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);

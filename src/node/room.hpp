@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/rate_limit.hpp"
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
 #include "node/events.hpp"
@@ -73,6 +74,7 @@ struct room_stats {
   std::uint64_t ihave_refs_sent = 0;
   std::uint64_t grafts_sent = 0;
   std::uint64_t history_received = 0;  // events fetched by catch-up
+  std::uint64_t flood_dropped = 0;     // events of muted members, dropped unverified
 };
 
 class room {
@@ -149,6 +151,8 @@ private:
   void request_history();
   void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now);
   void switch_catch_up_source(instant now);
+  bool muted(const peer_id& author, instant now);
+  bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
   void dial_remembered(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
@@ -228,6 +232,8 @@ private:
   std::unordered_map<event_ref, recent_event> recent_;
   std::deque<event_ref> recent_order_;
   room_stats stats_;
+  rate_limiter<peer_id> event_rate_;
+  std::unordered_map<peer_id, microseconds> muted_until_;  // members flooding the room
   std::vector<room_action> actions_;
 };
 

@@ -159,6 +159,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     }
     std::uint64_t from_seq = delivery_.complete_prefix(*author).value;
     if (catch_up_.held_prefix(*author)) continue;  // catch-up is fetching it in order
+    if (muted(*author, now)) continue;
     for (std::uint64_t s = from_seq + 1; s <= theirs.value && missing.size() < max_repair_events; ++s)
       if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
   }
@@ -252,7 +253,7 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
       history.push_back(std::move(ev));
       continue;
     }
-    if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq)) continue;
+    if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq) || muted(ev.author, now)) continue;
     accept_live(std::move(ev), sender, 1, now);
   }
   if (!history.empty()) {

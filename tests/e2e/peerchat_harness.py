@@ -288,16 +288,16 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def start_room(self, n, names=None, timeout=TIMEOUT):
+    def start_room(self, n, names=None, timeout=TIMEOUT, **kwargs):
         """Starts n nodes: a founder, then joiners through random earlier members, and waits
-        until every node lists all n as live members."""
+        until every node lists all n as live members. kwargs go to every Node."""
         names = names or [f"n{i}" for i in range(n)]
-        room = [self.spawn(names[0])]
+        room = [self.spawn(names[0], **kwargs)]
         for i in range(1, n):
             # Only the second node joins through the founder, so membership has to spread
             # through members other than the founder.
             through = self.rng.choice(room[1:] or room)
-            room.append(self.spawn(names[i], join=through))
+            room.append(self.spawn(names[i], join=through, **kwargs))
         wait_all_know(room, timeout)
         return room
 

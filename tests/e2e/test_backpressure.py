@@ -8,6 +8,8 @@ import time
 from peerchat_harness import TIMEOUT
 
 LINES = 20000  # far more than a send queue holds (8192 frames) once the receivers lag
+# This publisher floods on purpose: lift the per-member event limit that would mute it.
+UNLIMITED = ("--member-event-rate", "0")
 
 
 def flood(publisher):
@@ -43,7 +45,7 @@ def wait_publisher_drained(publisher):
 
 
 def test_a_flood_of_input_is_accepted_whole_without_dropping_a_link(cluster):
-    publisher, *receivers = cluster.start_room(3)
+    publisher, *receivers = cluster.start_room(3, extra_args=UNLIMITED)
     writer, lines = flood(publisher)
     wait_publisher_drained(publisher)
     writer.join(TIMEOUT)
@@ -54,7 +56,7 @@ def test_a_flood_of_input_is_accepted_whole_without_dropping_a_link(cluster):
 
 
 def test_a_flood_of_input_reaches_every_receiver_whole_and_in_order(cluster):
-    publisher, *receivers = cluster.start_room(3)
+    publisher, *receivers = cluster.start_room(3, extra_args=UNLIMITED)
     writer, lines = flood(publisher)
     for node in receivers:
         node.wait_until(lambda _: len(node.received_messages()) >= LINES, 2 * TIMEOUT,

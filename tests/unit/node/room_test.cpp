@@ -215,5 +215,23 @@ TEST(room, an_unreachable_join_address_fails_the_start_with_a_clear_error) {
   EXPECT_NE(errors[0].message.find("cannot join through 127.0.0.1:1"), std::string::npos);
 }
 
+TEST(room, a_member_flooding_the_room_is_muted_after_its_burst) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, [](peer_node& n) {
+    n.cfg.events_per_member_per_s = 100;
+    n.cfg.events_per_member_burst = 50;
+  });
+  const auto b = net.join("bob", a);
+  for (int i = 0; i < 80; ++i) net.node(b).core->say("flood", net.now());  // all at one instant
+  net.pump();
+  std::size_t shown = 0;
+  for (const auto& m : net.node(a).all<ui_event::message>()) shown += m.from.id == net.node(b).id.id();
+  EXPECT_EQ(shown, 50u) << "the burst, then nothing";
+  EXPECT_EQ(net.node(a).core->stats().flood_dropped, 30u);
+  bool logged = false;
+  for (const auto& line : net.node(a).logs) logged |= line.find("sends events faster than") != std::string::npos;
+  EXPECT_TRUE(logged);
+}
+
 }  // namespace
 }  // namespace peerchat

@@ -67,12 +67,26 @@ struct error { std::string message; };
 struct history { std::vector<message> events; };
 // Catch-up finished: the history from before we (re)joined is stored.
 struct synced { std::uint64_t events = 0; std::uint64_t unavailable = 0; };
+// A private message, received or sent by us (our own are echoed, like room lines).
+struct direct {
+  std::string id;  // hex
+  peer_info from;
+  peer_info to;
+  std::string text;
+  microseconds sent{0};
+};
+enum class direct_state { delivered = 0, pending = 1, failed = 2 };  // as the store keeps them
+struct direct_status { std::string id; direct_state status; std::string detail; };
+inline const char* to_string(direct_state s) {
+  return s == direct_state::delivered ? "delivered" : s == direct_state::pending ? "pending" : "failed";
+}
 
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
                                 ui_event::help, ui_event::error, ui_event::stats,
-                                ui_event::history, ui_event::synced>;
+                                ui_event::history, ui_event::synced, ui_event::direct,
+                                ui_event::direct_status>;
 
 }  // namespace peerchat

@@ -236,6 +236,8 @@ void node::impl::execute(room_action& a) {
           for (auto& ev : act.events) received_pending.push_back(std::move(ev));
         } else if constexpr (std::is_same_v<T, action::load_events>) {
           load_for(act);
+        } else if constexpr (std::is_same_v<T, action::store_direct>) {
+          save_direct(act.record);
         } else if constexpr (std::is_same_v<T, action::remember_peer>) {
           if (history)
             history->submit([peer = act.peer, addr = std::move(act.addr), seen = clock.now().wall](history::store& s) {
@@ -379,6 +381,12 @@ void node::report_stats() {
 
 void node::when_send_queues_low(std::function<void()> resume) {
   asio::dispatch(impl_->ioc, [this, r = std::move(resume)]() mutable { impl_->hold_input(std::move(r)); });
+}
+
+void node::send_direct(std::string who, std::string text) {
+  asio::dispatch(impl_->ioc, [this, w = std::move(who), t = std::move(text)]() mutable {
+    impl_->input([&](instant now) { impl_->core.send_direct(w, std::move(t), now); });
+  });
 }
 
 void node::show_history(std::size_t n) {

@@ -42,6 +42,7 @@ public:
   boost::asio::io_context& context();
 
   void say(std::string text);
+  void send_direct(std::string who, std::string text);  // /msg: a private message
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
   void report_stats();  // answered with ui_event::stats

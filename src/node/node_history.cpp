@@ -10,6 +10,7 @@ namespace peerchat {
 
 namespace {
 constexpr std::size_t remembered_peers = 32;
+constexpr std::size_t max_undelivered = 1000;
 }
 
 restored_history node::impl::read_history(history::store& store) {
@@ -22,6 +23,8 @@ restored_history node::impl::read_history(history::store& store) {
   h.lamport = store.highest_lamport(ec);
   h.held = store.version_vector(ec);
   for (auto& p : store.recent_peer_addresses(remembered_peers, ec)) h.peer_addrs.push_back(std::move(p.addr));
+  for (auto& d : store.pending_directs(max_undelivered, ec))
+    h.undelivered.push_back({std::move(d.id), d.peer, true, d.sent_at, std::move(d.text), ui_event::direct_state::pending});
   if (ec) spdlog::warn("history store: {}", ec.message());
   return h;
 }
@@ -107,6 +110,13 @@ void node::impl::note_side_effects(const ui_event_t& e) {
   } else if (std::holds_alternative<ui_event::synced>(e) && cfg.history_limit > 0) {
     history->submit([keep = cfg.history_limit](history::store& s) { (void)s.prune_to(keep); });
   }
+}
+
+void node::impl::save_direct(const direct_record& r) {
+  if (!history) return;
+  history::stored_direct d{r.id, r.peer, r.outgoing, r.sent, r.text,
+                           static_cast<history::direct_status>(r.status)};
+  history->submit([d = std::move(d)](history::store& s) { (void)s.save_direct(d); });
 }
 
 void node::impl::show_history(std::size_t n) {

@@ -92,6 +92,7 @@ struct node::impl {
   void load_for(action::load_events& act);
   void note_side_effects(const ui_event_t& e);
   void show_history(std::size_t n);
+  void save_direct(const direct_record& record);
 
   std::error_code bind();
   bool admit_connection(const std::string& ip);

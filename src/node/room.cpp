@@ -137,6 +137,8 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kDigest: return handle_digest(link, frame.digest());
     case pb::Frame::kWant: return handle_want(link, frame.want());
     case pb::Frame::kEventBatch: return handle_event_batch(link, frame.event_batch(), now);
+    case pb::Frame::kDirect: return handle_direct(link, frame.direct());
+    case pb::Frame::kDirectAck: return handle_direct_ack(link, frame.direct_ack());
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
@@ -210,6 +212,7 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   }
   send_member_list(link);
   if (has_store_) actions_.emplace_back(action::remember_peer{ls.peer, m.addr});
+  retry_directs_to(ls.peer, now);
   // Anti-entropy on every new link: a digest, answered with a summary if we differ.
   if (baseline_taken_) send_digest(link);
   if (!catch_up_reported_ && !catch_up_link_) request_history();
@@ -258,6 +261,7 @@ void room::member_changed(const member& m, merge_outcome outcome, instant now) {
     return;
   }
   swim_.cleared(m.id);
+  if (outcome == merge_outcome::joined) retry_directs_to(m.id, now);
   // A link to a member declared failed is dead weight in the active view; free the slot.
   if (outcome == merge_outcome::failed)
     if (auto l = link_by_peer_.find(m.id); l != link_by_peer_.end())
@@ -359,6 +363,7 @@ void room::on_tick(instant now) {
   for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
   if (ready_ && !leaving_) run_swim(now);
   if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
+  if (ready_ && !leaving_) run_outbox(now);
   tree_.on_tick(now.mono);
   run_plumtree();
   if (now.mono >= next_maintenance_) {
@@ -396,6 +401,9 @@ microseconds room::next_deadline() const {
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
   if (auto d = tree_.next_deadline()) next = std::min(next, *d);
   if (ready_ && !leaving_) next = std::min({next, swim_.next_deadline(), next_summary_});
+  if (ready_ && !leaving_)
+    for (const auto& [id, out] : outbox_)
+      next = std::min(next, out.told_pending ? out.next_try : std::min(out.next_try, out.pending_at));
   return next;
 }
 

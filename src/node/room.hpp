@@ -16,6 +16,7 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -54,9 +55,24 @@ struct load_events { link_id link; std::uint32_t tag; std::vector<catch_up::rang
 struct remember_peer { peer_id peer; std::string addr; };  // for rejoining after a restart
 }  // namespace action
 
+// A private message as the store keeps it: at its sender and its recipient only.
+struct direct_record {
+  std::string id;  // 16 bytes
+  peer_id peer;    // the other party
+  bool outgoing = false;
+  microseconds sent{0};
+  std::string text;
+  ui_event::direct_state status = ui_event::direct_state::pending;
+};
+
+namespace action {
+struct store_direct { direct_record record; };  // insert, or update the status of `record.id`
+}  // namespace action
+
 using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
                                  action::emit, action::log, action::finished, action::store_own,
-                                 action::store_events, action::load_events, action::remember_peer>;
+                                 action::store_events, action::load_events, action::remember_peer,
+                                 action::store_direct>;
 
 // What a node's store remembers of earlier runs, handed to room::restore.
 struct restored_history {
@@ -65,6 +81,7 @@ struct restored_history {
   lamport_time lamport;           // the highest Lamport time held
   std::vector<std::pair<peer_id, seq_no>> held;  // the store's version vector
   std::vector<std::string> peer_addrs;           // most recently seen first
+  std::vector<direct_record> undelivered;        // our private messages still to deliver
 };
 
 // Protocol counters, for the simulator and benchmarks.
@@ -105,6 +122,8 @@ public:
   void on_tick(instant now);
 
   void say(std::string text, instant now);
+  // A private message to the member named `who` (a name, or an id or its first hex digits).
+  void send_direct(const std::string& who, std::string text, instant now);
   void nick(std::string new_name, instant now);
   void list_members();
   void leave(instant now);
@@ -151,6 +170,15 @@ private:
   void request_history();
   void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now);
   void switch_catch_up_source(instant now);
+  void handle_direct(link_id from, const wire::pb::Direct& msg);
+  void retry_directs_to(const peer_id& peer, instant now);
+  void restore_outbox(std::vector<direct_record> undelivered);
+  void handle_direct_ack(link_id from, const wire::pb::DirectAck& msg);
+  void route_direct(const peer_id& to, const wire::pb::Frame& frame, std::optional<link_id> except);
+  bool first_sight(std::string key);
+  void post_direct(const std::string& id, instant now);
+  void run_outbox(instant now);
+  const member* resolve(const std::string& who);
   bool muted(const peer_id& author, instant now);
   bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
@@ -233,6 +261,21 @@ private:
   std::deque<event_ref> recent_order_;
   room_stats stats_;
   rate_limiter<peer_id> event_rate_;
+  // Private messages we sent and have no ack for, by id (bounded; kept in the store too).
+  struct outgoing_direct {
+    peer_id to;
+    std::string text;
+    microseconds sent{0};
+    microseconds next_try{0};
+    microseconds pending_at{0};  // when to say "not delivered yet"
+    std::uint32_t attempt = 0;
+    bool told_pending = false;
+  };
+  std::unordered_map<std::string, outgoing_direct> outbox_;
+  // Private-message frames seen lately (id and attempt), so relays never loop; and ids
+  // received, so a retried message is shown once.
+  std::deque<std::string> seen_order_;
+  std::unordered_set<std::string> seen_;
   std::unordered_map<peer_id, microseconds> muted_until_;  // members flooding the room
   std::vector<room_action> actions_;
 };

@@ -54,6 +54,7 @@ void room::restore(restored_history h) {
   for (const auto& [author, seq] : h.held)
     if (author != id_.id()) delivery_.set_baseline(author, seq);
   remembered_peers_ = std::move(h.peer_addrs);
+  restore_outbox(std::move(h.undelivered));
 }
 
 // What we hold, as others should see it: delivered prefixes, except where catch-up is still

@@ -35,6 +35,12 @@ command parse_command(std::string_view line) {
       return cmd::invalid{"usage: /history [N], N from 1 to 10000"};
     return cmd::history{n};
   }
+  if (verb == "msg") {
+    const auto gap = args.find(' ');
+    if (args.empty() || gap == std::string_view::npos || trim(args.substr(gap + 1)).empty())
+      return cmd::invalid{"usage: /msg NAME|ID TEXT"};
+    return cmd::msg{std::string(args.substr(0, gap)), std::string(trim(args.substr(gap + 1)))};
+  }
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -49,6 +55,7 @@ const std::vector<std::string>& help_lines() {
       "/nodes, /who    list members: id, name, address, since when",
       "/stats          bytes and frames sent and received over all links",
       "/history [N]    the last N lines (default 20), in the same order on every node",
+      "/msg WHO TEXT   a private message to WHO (a name or an id): only WHO can read it",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",
   };

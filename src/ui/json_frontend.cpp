@@ -63,6 +63,14 @@ json to_json(const ui_event_t& event) {
           return {{"event", "history"}, {"events", std::move(events)}};
         } else if constexpr (std::is_same_v<T, ui_event::synced>)
           return {{"event", "synced"}, {"events", e.events}, {"unavailable", e.unavailable}};
+        else if constexpr (std::is_same_v<T, ui_event::direct>)
+          return {{"event", "direct"}, {"id", e.id}, {"from", peer_json(e.from)}, {"to", peer_json(e.to)},
+                  {"text", e.text}, {"sent_us", e.sent.count()}};
+        else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
+          json j = {{"event", "direct-status"}, {"id", e.id}, {"status", to_string(e.status)}};
+          if (!e.detail.empty()) j["detail"] = e.detail;
+          return j;
+        }
         else if constexpr (std::is_same_v<T, ui_event::nick>)
           return {{"event", "nick"}, {"peer", peer_json(e.peer)}, {"old", e.old_name}, {"new", e.new_name}};
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {
@@ -140,6 +148,7 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
         else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
         else if constexpr (std::is_same_v<T, cmd::history>) n.show_history(x.count);
+        else if constexpr (std::is_same_v<T, cmd::msg>) n.send_direct(x.to, x.text);
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

@@ -94,6 +94,13 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
               ? fmt::format("* history: {} earlier event(s) fetched (/history to read)", e.events)
               : fmt::format("* history: {} earlier event(s) fetched, {} not available from members online",
                             e.events, e.unavailable);
+        } else if constexpr (std::is_same_v<T, ui_event::direct>) {
+          return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), e.text);
+        } else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
+          if (e.status == ui_event::direct_state::delivered) return fmt::format("* private message {} delivered", e.id.substr(0, 8));
+          return fmt::format("* private message {} {}{}", e.id.substr(0, 8),
+                             e.status == ui_event::direct_state::pending ? "not delivered yet" : "not delivered",
+                             e.detail.empty() ? "" : ": " + e.detail);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

@@ -20,6 +20,7 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::help&) const { return "help"; }
     std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
     std::string operator()(const cmd::history& h) const { return "history:" + std::to_string(h.count); }
+    std::string operator()(const cmd::msg& m) const { return "msg:" + m.to + ":" + m.text; }
   };
   return std::visit(visitor{}, c);
 }
@@ -55,6 +56,10 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"leave", "/leave", "leave"}, line_case{"quit", "/quit", "leave"},
                     line_case{"help", "/help", "help"},
                     line_case{"history_default", "/history", "history:20"},
+                    line_case{"msg", "/msg bob hi there", "msg:bob:hi there"},
+                    line_case{"msg_to_an_id", "/msg a1b2c3d4 hi", "msg:a1b2c3d4:hi"},
+                    line_case{"msg_without_text", "/msg bob", "invalid:usage: /msg NAME|ID TEXT"},
+                    line_case{"msg_with_only_spaces", "/msg bob   ", "invalid:usage: /msg NAME|ID TEXT"},
                     line_case{"history_count", "/history 5", "history:5"},
                     line_case{"history_zero", "/history 0", "invalid:usage: /history [N], N from 1 to 10000"},
                     line_case{"history_not_a_number", "/history ten", "invalid:usage: /history [N], N from 1 to 10000"},

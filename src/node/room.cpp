@@ -139,6 +139,7 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kEventBatch: return handle_event_batch(link, frame.event_batch(), now);
     case pb::Frame::kDirect: return handle_direct(link, frame.direct());
     case pb::Frame::kDirectAck: return handle_direct_ack(link, frame.direct_ack());
+    case pb::Frame::kSwim: return on_datagram(frame.swim(), now);
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }

@@ -202,6 +202,7 @@ private:
   void run_swim(instant now);
   void send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester);
   void send_datagram(const peer_id& to, const wire::pb::Datagram& d);
+  void send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes);
   void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);

@@ -69,10 +69,7 @@ void room::handle_ack(std::string_view raw, const pb::Ack& ack) {
   if (!body.requester().empty() && body.requester() != id_.id().as_string_view()) {
     // We probed on someone's behalf: pass the signed ack on unchanged; the requester checks it.
     auto requester = peer_id::from_bytes(body.requester());
-    if (requester && members_.find(*requester)) {
-      auto copy = std::make_shared<const std::string>(raw);
-      actions_.emplace_back(action::datagram{members_.find(*requester)->addr, std::move(copy)});
-    }
+    if (requester) send_swim_bytes(*requester, std::make_shared<const std::string>(raw));
     return;
   }
   if (!swim_.awaits(*from, body.nonce())) return;  // late or unsolicited: no signature work
@@ -129,9 +126,20 @@ void room::send_ping(const peer_id& target, std::uint64_t nonce, const std::opti
 }
 
 void room::send_datagram(const peer_id& to, const pb::Datagram& d) {
+  send_swim_bytes(to, std::make_shared<const std::string>(d.SerializeAsString()));
+}
+
+// Over our link to the member when there is one (it may sit behind NAT, where UDP to its
+// address never arrives), else as a UDP datagram to its recorded address.
+void room::send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes) {
+  if (auto l = link_by_peer_.find(to); l != link_by_peer_.end()) {
+    pb::Frame f;
+    f.set_swim(*bytes);
+    return send(l->second, room_wire::encode(f));
+  }
   const member* m = members_.find(to);
   if (!m || m->addr.empty()) return;
-  actions_.emplace_back(action::datagram{m->addr, std::make_shared<const std::string>(d.SerializeAsString())});
+  actions_.emplace_back(action::datagram{m->addr, std::move(bytes)});
 }
 
 }  // namespace peerchat

@@ -80,7 +80,8 @@ struct node::impl {
   void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);
   asio::awaitable<void> dial(std::string addr);
   asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
-  void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
+  void adopt(tls_stream stream, const peer_id& peer, const session_exporter& exporter,
+             std::string dialed_addr, std::string ip);
   void pump();
   void execute(room_action& a);
   void finish(std::error_code error);
@@ -197,7 +198,9 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
                           timeout.async_wait(asio::use_awaitable));
   if (winner.index() == 1) ec = asio::error::timed_out;
   std::optional<peer_id> peer;
+  std::optional<session_exporter> exporter;
   if (!ec && !(peer = peer_id_from_session(stream.native_handle()))) ec = asio::error::access_denied;
+  if (!ec && !(exporter = room_proof_exporter(stream.native_handle()))) ec = asio::error::access_denied;
   if (ec) {
     if (ec == asio::error::timed_out) spdlog::warn("TLS handshake failed with {}: timed out", who);
     else spdlog::warn("TLS handshake failed with {}: {}", who, ec.message());
@@ -205,10 +208,11 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
     co_return;
   }
   if (finishing) co_return;
-  adopt(std::move(stream), *peer, std::move(dialed_addr), ip);
+  adopt(std::move(stream), *peer, *exporter, std::move(dialed_addr), ip);
 }
 
-void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip) {
+void node::impl::adopt(tls_stream stream, const peer_id& peer, const session_exporter& exporter,
+                       std::string dialed_addr, std::string ip) {
   const link_id lid = next_link++;
   auto l = std::make_shared<link>(
       std::move(stream), cfg,
@@ -230,7 +234,7 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
       [this] { release_input(); });
   links.emplace(lid, l);
   l->start();
-  input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), now); });
+  input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), exporter, now); });
 }
 
 void node::impl::pump() {

@@ -66,6 +66,7 @@ std::optional<member> from_wire(const pb::Member& in) {
 room::room(const config& cfg, const identity& id, instant now, std::uint64_t seed)
     : cfg_(cfg),
       id_(id),
+      secret_(cfg.secret.empty() ? std::nullopt : std::optional(room_secret::derive(cfg.secret))),
       room_(cfg.room),
       members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
                       member_state::alive, now.wall},
@@ -92,11 +93,12 @@ void room::start(std::string listen_addr, instant now) {
 }
 
 void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
-                      std::string remote_ip, instant now) {
+                      std::string remote_ip, const session_exporter& exporter, instant now) {
   if (dialed_addr.size()) dialing_.erase(dialed_addr);
   link_state& ls = links_[link];
   ls = link_state{peer, std::move(dialed_addr), std::move(remote_ip), false, {},
                   now.mono + std::chrono::duration_cast<microseconds>(cfg_.handshake_timeout)};
+  ls.exporter = exporter;
   if (peer == id_.id()) return refuse(link, errc::self_connection);
   if (links_.size() - link_by_peer_.size() > cfg_.max_pending_links)
     return refuse(link, errc::too_many_pending);
@@ -118,8 +120,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     return;
   }
   if (!ls.established) {
-    if (!frame.has_hello()) return refuse(link, errc::hello_expected);
-    return handle_hello(link, ls, frame.hello(), now);
+    if (frame.has_hello() && !ls.peer_hello) return handle_hello(link, ls, frame.hello(), now);
+    if (frame.has_room_proof() && ls.peer_hello) return handle_room_proof(link, ls, frame.room_proof(), now);
+    return refuse(link, errc::hello_expected);
   }
   switch (frame.kind_case()) {
     case pb::Frame::kMembers: return handle_members(link, frame.members(), now);
@@ -140,17 +143,60 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
       hello.protocol_version() > protocol_version_max)
     return refuse(link, errc::wrong_version, fmt::format("peer speaks {}", hello.protocol_version()));
   if (!valid_name(hello.name())) return refuse(link, errc::protocol_violation, "bad name");
+  ls.peer_hello = hello;
   if (ls.we_dialed()) {
     if (room_.empty()) room_ = hello.room();  // joining by address alone: adopt its room
     // Answer even on a mismatch, so the other side can log the same clear reason.
     pb::Frame f;
     *f.mutable_hello() = make_hello();
     f.mutable_hello()->set_observed_ip(ls.remote_ip);
+    // Prove only to a member of the room we mean: a proof is something to test guesses on.
+    if (secret_ && hello.closed() && hello.room() == room_)
+      f.mutable_hello()->set_secret_proof(secret_->prove(room_, proof_role::dialer, ls.exporter));
     send(link, encode(f));
   }
   if (hello.room() != room_)
     return refuse(link, errc::wrong_room, fmt::format("ours is '{}', the peer's '{}'", room_,
                                                       hello.room().substr(0, 100)));
+  if (hello.closed() != closed())
+    return refuse(link, errc::wrong_room_secret,
+                  closed() ? "the peer's room is open, ours is closed"
+                           : "the peer's room is closed and we have no secret");
+  if (closed()) {
+    // The dialer waits for the acceptor's RoomProof; the acceptor checks the dialer's proof
+    // and only then gives its own.
+    if (ls.we_dialed()) return;
+    if (!check_dialer_proof(link, ls, hello)) return;
+  }
+  admit(link, ls, hello, now);
+}
+
+bool room::check_dialer_proof(link_id link, const link_state& ls, const pb::Hello& hello) {
+  if (hello.secret_proof().empty()) {
+    refuse(link, errc::wrong_room_secret, "the peer gave no proof");
+    return false;
+  }
+  if (!secret_->verify(room_, proof_role::dialer, ls.exporter, hello.secret_proof())) {
+    refuse(link, errc::wrong_room_secret, "the peer's proof does not match");
+    return false;
+  }
+  pb::Frame f;
+  f.mutable_room_proof()->set_secret_proof(secret_->prove(room_, proof_role::acceptor, ls.exporter));
+  send(link, encode(f));
+  return true;
+}
+
+// The dialer's side of a closed room: the acceptor has proved it knows the secret too.
+void room::handle_room_proof(link_id link, link_state& ls, const pb::RoomProof& proof, instant now) {
+  if (!closed() || !ls.we_dialed()) return refuse(link, errc::protocol_violation, "unexpected room proof");
+  if (!secret_->verify(room_, proof_role::acceptor, ls.exporter, proof.secret_proof()))
+    return refuse(link, errc::wrong_room_secret, "the member's proof does not match");
+  const pb::Hello hello = *ls.peer_hello;
+  admit(link, ls, hello, now);
+}
+
+// Hello (and, in a closed room, proof) accepted: settle duplicates and the active view.
+void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {
     // Two links to one peer (usually both dialed at once): both ends keep the link dialed by
     // the lower id, so they agree without talking. Same dialer twice: keep the first.
@@ -477,8 +523,13 @@ pb::Hello room::make_hello() const {
   h.set_incarnation(me.incarnation);
   h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
   h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
+  h.set_closed(closed());
   return h;
 }
+
+// SWIM datagrams name the room; a closed room's id depends on its secret, so two rooms that
+// share a name never answer each other's probes.
+std::string room::swim_room() const { return secret_ ? secret_->room_id(room_) : room_; }
 
 peer_info room::info_of(const member& m) const { return {m.id, m.name, m.addr}; }
 

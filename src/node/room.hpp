@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "crypto/room_secret.hpp"
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
 #include "node/events.hpp"
@@ -65,9 +66,10 @@ public:
   // We listen at `listen_addr` (as others should dial it). Founds the room or dials --join.
   void start(std::string listen_addr, instant now);
   // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
-  // `dialed_addr` is the address we dialed, empty for a link we accepted.
+  // `dialed_addr` is the address we dialed, empty for a link we accepted. `exporter` is the
+  // session's room_proof_exporter value: closed rooms bind their proofs to it.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
-                  std::string remote_ip, instant now);
+                  std::string remote_ip, const session_exporter& exporter, instant now);
   void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
   void on_link_down(link_id link, std::error_code why, instant now);
   void on_dial_failed(const std::string& addr, std::error_code why, instant now);
@@ -85,6 +87,7 @@ public:
 
   const member_table& members() const { return members_; }
   const std::string& room_name() const { return room_; }
+  bool closed() const { return secret_.has_value(); }
   std::size_t active_links() const { return link_by_peer_.size(); }
   std::vector<peer_id> neighbours() const;
   const room_stats& stats() const { return stats_; }
@@ -100,10 +103,16 @@ private:
     std::string bye_reason;  // what the peer said when it closed on us
     microseconds hello_deadline{0};
     std::uint32_t bye_code = 0;
+    session_exporter exporter{};
+    std::optional<wire::pb::Hello> peer_hello{};  // kept while a closed room's proof is due
     bool we_dialed() const { return !dial_addr.empty(); }
   };
 
   void handle_hello(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  void handle_room_proof(link_id link, link_state& ls, const wire::pb::RoomProof& proof, instant now);
+  bool check_dialer_proof(link_id link, const link_state& ls, const wire::pb::Hello& hello);
+  void admit(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  std::string swim_room() const;
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
@@ -145,6 +154,7 @@ private:
 
   const config& cfg_;
   const identity& id_;
+  std::optional<room_secret> secret_;  // set in a closed room
   std::string room_;
   std::string listen_addr_;
   member_table members_;

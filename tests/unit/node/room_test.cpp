@@ -76,8 +76,8 @@ public:
     const link_id a = next_link_++, b = next_link_++;
     peers_[{from, a}] = {to, b};
     peers_[{to, b}] = {from, a};
-    node(from).core->on_link_up(a, node(to).id.id(), addr_of(to), "127.0.0.1", now());
-    node(to).core->on_link_up(b, node(from).id.id(), "", "127.0.0.1", now());
+    node(from).core->on_link_up(a, node(to).id.id(), addr_of(to), "127.0.0.1", {}, now());
+    node(to).core->on_link_up(b, node(from).id.id(), "", "127.0.0.1", {}, now());
     pump();
     return a;
   }
@@ -246,7 +246,7 @@ TEST(room, a_hello_with_an_unsupported_version_is_refused) {
   auto a = net.add("a", "lobby");
   auto b = net.add("b", "lobby", fake_network::addr_of(a));
   const link_id raw = 999;  // b's hello is replaced by a hand-made one on a fresh link
-  net.node(a).core->on_link_up(raw, net.node(b).id.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(raw, net.node(b).id.id(), "", "127.0.0.1", {}, net.now());
   pb::Frame hello;
   hello.mutable_hello()->set_protocol_version(protocol_version_max + 1);
   hello.mutable_hello()->set_room("lobby");
@@ -261,7 +261,7 @@ TEST(room, a_first_frame_that_is_not_a_hello_closes_the_link) {
   fake_network net;
   auto a = net.add("a", "lobby");
   const identity stranger = identity::generate();
-  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", {}, net.now());
   pb::Frame members;
   members.mutable_members();
   net.inject(a, 5, members);
@@ -273,7 +273,7 @@ TEST(room, a_link_without_a_hello_is_closed_after_the_timeout) {
   fake_network net;
   auto a = net.add("a", "lobby");
   const identity stranger = identity::generate();
-  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", {}, net.now());
   net.pump();
   net.advance(microseconds{1000});
   EXPECT_TRUE(net.node(a).logs.empty());
@@ -285,7 +285,7 @@ TEST(room, a_link_without_a_hello_is_closed_after_the_timeout) {
 TEST(room, a_link_to_ourselves_is_refused) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  net.node(a).core->on_link_up(5, net.node(a).id.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, net.node(a).id.id(), "", "127.0.0.1", {}, net.now());
   net.pump();
   ASSERT_FALSE(net.node(a).logs.empty());
   EXPECT_NE(net.node(a).logs.back().find("connection to self"), std::string::npos);

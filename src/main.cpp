@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/config.hpp"
+#include "core/invite.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/room_secret.hpp"
 #include "crypto/secret_file.hpp"
@@ -25,6 +26,23 @@ std::string default_data_dir(const std::string& name) {
   std::filesystem::path base = xdg && *xdg ? xdg : (home ? std::filesystem::path(home) / ".local/share" : ".");
   // One directory per name, so several people can try peerchat on one machine.
   return (base / "peerchat" / name).string();
+}
+
+// --join may be an invite: its addresses are dialed in turn, and its room and secret apply
+// unless --room or --secret say otherwise.
+bool take_invite(peerchat::config& cfg) {
+  if (!peerchat::is_invite(cfg.join)) return true;
+  std::string error;
+  const auto inv = peerchat::parse_invite(cfg.join, error);
+  if (!inv) {
+    spdlog::error("--join: {}", error);
+    return false;
+  }
+  cfg.join = inv->addrs.front();
+  cfg.join_fallbacks.assign(inv->addrs.begin() + 1, inv->addrs.end());
+  if (cfg.room.empty()) cfg.room = inv->room;
+  if (cfg.secret.empty()) cfg.secret = inv->secret;
+  return true;
 }
 
 // The secret in force: --secret, --secret-file, and with --closed the one saved in the data
@@ -75,7 +93,7 @@ int main(int argc, char** argv) {
   app.add_option("--name", cfg.name, "display name (default: $USER)");
   app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
       ->capture_default_str();
-  app.add_option("--join", cfg.join, "HOST:PORT of any member of the room to join");
+  app.add_option("--join", cfg.join, "an invite (peerchat://...) or HOST:PORT of any member of the room to join");
   app.add_option("--room", cfg.room, "room name (default: a new random one, or the joined member's)");
   std::string secret_file;
   bool closed = false;
@@ -110,6 +128,7 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death
 
   if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir(cfg.name);
+  if (!take_invite(cfg)) return 1;
   try {
     peerchat::crypto_init();
     if (!resolve_room_secret(cfg, secret_file, closed)) return 1;

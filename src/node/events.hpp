@@ -29,7 +29,11 @@ struct member_info {
 
 namespace ui_event {
 
-struct ready { peer_info self; std::string room; };
+struct ready {
+  peer_info self;
+  std::string room;
+  std::string invite{};  // filled in by the node: what /invite would print
+};
 struct member_joined { peer_info peer; };
 struct member_left { peer_info peer; leave_reason reason; };
 struct message {
@@ -63,11 +67,17 @@ struct stats {
   std::uint64_t grafts_sent = 0;
 };
 struct error { std::string message; };
+// Answers /invite: peerchat://ADDRS/ROOM#SECRET (src/core/invite.hpp).
+struct invite {
+  std::string url;
+  bool qr = false;  // the user asked to see it as a QR code too
+};
 
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
-                                ui_event::help, ui_event::error, ui_event::stats>;
+                                ui_event::help, ui_event::error, ui_event::stats,
+                                ui_event::invite>;
 
 }  // namespace peerchat

@@ -25,8 +25,10 @@
 #include "core/address.hpp"
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
+#include "core/invite.hpp"
 #include "crypto/tls.hpp"
 #include "net/link.hpp"
+#include "net/local_addresses.hpp"
 #include "node/room.hpp"
 #include "wire/frame.hpp"
 
@@ -71,6 +73,7 @@ struct node::impl {
   std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
   asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
+  std::string listen_addr;  // as bound (port 0 resolved)
   bool finishing = false;
   std::error_code result;
 
@@ -87,6 +90,7 @@ struct node::impl {
   void finish(std::error_code error);
   void arm_timer();
   ui_event::stats stats() const;
+  std::string invite_url() const;
   bool backed_up() const;
   void hold_input(std::function<void()> resume);
   void release_input();
@@ -262,6 +266,7 @@ void node::impl::execute(room_action& a) {
         } else if constexpr (std::is_same_v<T, action::datagram>) {
           if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
+          if (auto* ready = std::get_if<ui_event::ready>(&act.event)) ready->invite = invite_url();
           sink(act.event);
         } else if constexpr (std::is_same_v<T, action::log>) {
           spdlog::log(act.routine ? spdlog::level::debug : spdlog::level::warn, "{}", act.line);
@@ -328,6 +333,19 @@ ui_event::stats node::impl::stats() const {
   return out;
 }
 
+// Every address we can be dialed at (the interfaces', then what members saw us as), the room
+// and its secret: what a newcomer needs, in one line.
+std::string node::impl::invite_url() const {
+  peerchat::invite inv{dialable_addresses(listen_addr), core.room_name(), cfg.secret};
+  const std::string& seen_as = core.members().self().addr;
+  const auto seen = parse_host_port(seen_as);
+  if (seen && !is_unspecified_host(seen->host) &&
+      std::find(inv.addrs.begin(), inv.addrs.end(), seen_as) == inv.addrs.end())
+    inv.addrs.push_back(seen_as);
+  if (inv.addrs.size() > max_invite_addrs) inv.addrs.resize(max_invite_addrs);
+  return format_invite(inv);
+}
+
 bool node::impl::backed_up() const {
   const auto now = std::chrono::steady_clock::now();
   for (const auto& [lid, l] : links) {
@@ -375,9 +393,8 @@ std::error_code node::run() {
   const auto bound = n.acceptor.local_endpoint();
   asio::co_spawn(n.ioc, n.accept_loop(), asio::detached);
   asio::co_spawn(n.ioc, n.datagram_loop(), asio::detached);
-  n.input([&](instant now) {
-    n.core.start(host_port{bound.address().to_string(), bound.port()}.str(), now);
-  });
+  n.listen_addr = host_port{bound.address().to_string(), bound.port()}.str();
+  n.input([&](instant now) { n.core.start(n.listen_addr, now); });
   n.ioc.run();
   return n.result;
 }
@@ -400,6 +417,10 @@ void node::list_members() {
 
 void node::report_stats() {
   asio::dispatch(impl_->ioc, [this] { impl_->sink(impl_->stats()); });
+}
+
+void node::invite(bool qr) {
+  asio::dispatch(impl_->ioc, [this, qr] { impl_->sink(ui_event::invite{impl_->invite_url(), qr}); });
 }
 
 void node::when_send_queues_low(std::function<void()> resume) {

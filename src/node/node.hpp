@@ -42,6 +42,7 @@ public:
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
   void report_stats();  // answered with ui_event::stats
+  void invite(bool qr);  // answered with ui_event::invite
 
   // Calls `resume` on the node's thread as soon as no link is backed up: every send queue
   // is below an eighth of its bound, except queues whose peer has not read for a while (the

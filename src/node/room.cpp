@@ -82,8 +82,8 @@ void room::start(std::string listen_addr, instant now) {
   members_.update_self(cfg_.name, listen_addr_);
   next_maintenance_ = now.mono + maintenance_period;
   if (!cfg_.join.empty()) {
-    dialing_[cfg_.join] = now.mono;
-    actions_.emplace_back(action::dial{cfg_.join});
+    dialing_[join_addr()] = now.mono;
+    actions_.emplace_back(action::dial{join_addr()});
     return;
   }
   if (room_.empty()) room_ = fmt::format("room-{:08x}", rng_() & 0xffffffffu);
@@ -358,7 +358,7 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
     if (const member* m = members_.find(ls.peer); m && is_live(m->state)) swim_.probe_now(ls.peer, now.mono);
   }
   if (view_full) next_refill_ = now.mono + refill_pause;
-  if (!ready_ && ls.dial_addr == cfg_.join)
+  if (!ready_ && ls.dial_addr == join_addr())
     fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
   maintain_links(now);
 }
@@ -373,13 +373,21 @@ void room::drop_link_state(link_id link, const link_state& ls) {
 void room::on_dial_failed(const std::string& addr, std::error_code why, instant now) {
   dialing_.erase(addr);
   retry_after_[addr] = now.mono + std::chrono::duration_cast<microseconds>(cfg_.redial_backoff);
-  if (!ready_ && addr == cfg_.join) fail_join(why.message(), why);
+  if (ready_ || addr != join_addr()) return;
+  // An invite may list several addresses of one member: an unreachable one is not a refusal.
+  if (join_attempt_ < cfg_.join_fallbacks.size()) {
+    ++join_attempt_;
+    dialing_[join_addr()] = now.mono;
+    actions_.emplace_back(action::dial{join_addr()});
+    return;
+  }
+  fail_join(why.message(), why);
 }
 
 void room::fail_join(const std::string& reason, std::error_code why) {
   if (leaving_) return;
   leaving_ = true;
-  emit(ui_event::error{fmt::format("cannot join through {}: {}", cfg_.join, reason)});
+  emit(ui_event::error{fmt::format("cannot join through {}: {}", join_addr(), reason)});
   actions_.emplace_back(action::finished{why ? why : make_error_code(errc::protocol_violation)});
 }
 
@@ -467,7 +475,7 @@ void room::refuse(link_id link, std::error_code why, const std::string& detail, 
       routine});
   actions_.emplace_back(action::close{link, why});
   drop_link_state(link, ls);
-  if (!ready_ && ls.we_dialed() && ls.dial_addr == cfg_.join)
+  if (!ready_ && ls.we_dialed() && ls.dial_addr == join_addr())
     fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
 }
 
@@ -525,6 +533,10 @@ pb::Hello room::make_hello() const {
   h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
   h.set_closed(closed());
   return h;
+}
+
+const std::string& room::join_addr() const {
+  return join_attempt_ == 0 ? cfg_.join : cfg_.join_fallbacks[join_attempt_ - 1];
 }
 
 // SWIM datagrams name the room; a closed room's id depends on its secret, so two rooms that

@@ -113,6 +113,7 @@ private:
   bool check_dialer_proof(link_id link, const link_state& ls, const wire::pb::Hello& hello);
   void admit(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   std::string swim_room() const;
+  const std::string& join_addr() const;  // the address of the member we join through, now
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
@@ -165,6 +166,7 @@ private:
   bool ready_ = false;
   bool baseline_taken_ = false;  // the join link's version vector says where authors start
   bool leaving_ = false;
+  std::size_t join_attempt_ = 0;  // 0: cfg_.join, then cfg_.join_fallbacks in turn
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started

@@ -25,6 +25,10 @@ command parse_command(std::string_view line) {
   if (verb == "stats") return cmd::stats{};
   if (verb == "leave" || verb == "quit") return cmd::leave{};
   if (verb == "help") return cmd::help{};
+  if (verb == "invite") {
+    if (args.empty() || args == "qr") return cmd::invite{args == "qr"};
+    return cmd::invalid{"usage: /invite [qr]"};
+  }
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -38,6 +42,7 @@ const std::vector<std::string>& help_lines() {
       "/nick NAME      change your name everywhere",
       "/nodes, /who    list members: id, name, address, since when",
       "/stats          bytes and frames sent and received over all links",
+      "/invite [qr]    one line with all a newcomer needs to join (qr: also as a QR code)",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",
   };

@@ -17,10 +17,11 @@ struct stats {};
 struct leave {};
 struct help {};
 struct invalid { std::string message; };  // unknown command or bad arguments
+struct invite { bool qr = false; };   // "/invite" or "/invite qr"
 }  // namespace cmd
 
 using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::stats, cmd::leave,
-                             cmd::help, cmd::invalid>;
+                             cmd::help, cmd::invalid, cmd::invite>;
 
 command parse_command(std::string_view line);
 const std::vector<std::string>& help_lines();

@@ -41,7 +41,7 @@ json to_json(const ui_event_t& event) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, ui_event::ready>)
           return {{"event", "ready"}, {"id", e.self.id.hex()}, {"name", e.self.name},
-                  {"listen", e.self.addr}, {"room", e.room}};
+                  {"listen", e.self.addr}, {"room", e.room}, {"invite", e.invite}};
         else if constexpr (std::is_same_v<T, ui_event::member_joined>)
           return {{"event", "member-joined"}, {"peer", peer_json(e.peer)}};
         else if constexpr (std::is_same_v<T, ui_event::member_left>)
@@ -73,6 +73,8 @@ json to_json(const ui_event_t& event) {
                   {"datagram_bytes_received", e.datagram_bytes_received},
                   {"events_delivered", e.events_delivered}, {"event_copies", e.event_copies},
                   {"ihave_refs_sent", e.ihave_refs_sent}, {"grafts_sent", e.grafts_sent}};
+        else if constexpr (std::is_same_v<T, ui_event::invite>)
+          return {{"event", "invite"}, {"url", e.url}};
         else
           return {{"event", "error"}, {"message", e.message}};
       },
@@ -130,6 +132,7 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::nick>) n.nick(x.name);
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
         else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
+        else if constexpr (std::is_same_v<T, cmd::invite>) n.invite(x.qr);
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

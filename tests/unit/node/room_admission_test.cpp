@@ -264,5 +264,34 @@ TEST(room_admission, a_member_gives_a_stranger_nothing_to_test_guesses_on) {
   EXPECT_EQ(member.closed_with, make_error_code(errc::wrong_room_secret));
 }
 
+std::vector<std::string> dials_of(room& core) {
+  std::vector<std::string> out;
+  for (auto& a : core.take_actions())
+    if (auto* d = std::get_if<action::dial>(&a)) out.push_back(d->addr);
+  return out;
+}
+
+TEST(room_join, an_unreachable_invite_address_makes_the_joiner_dial_the_next_one) {
+  crypto_init();
+  config cfg;
+  cfg.name = "bob";
+  cfg.join = "10.0.0.1:4000";
+  cfg.join_fallbacks = {"192.168.1.5:4000"};
+  const identity id = identity::generate();
+  room core(cfg, id, admission::now(), 1);
+  core.start("127.0.0.1:7002", admission::now());
+  EXPECT_EQ(dials_of(core), std::vector<std::string>{"10.0.0.1:4000"});
+  core.on_dial_failed("10.0.0.1:4000", std::make_error_code(std::errc::host_unreachable), admission::now());
+  EXPECT_EQ(dials_of(core), std::vector<std::string>{"192.168.1.5:4000"});
+  core.on_dial_failed("192.168.1.5:4000", std::make_error_code(std::errc::connection_refused),
+                      admission::now());
+  bool gave_up = false;
+  for (auto& a : core.take_actions())
+    if (auto* e = std::get_if<action::emit>(&a))
+      if (auto* err = std::get_if<ui_event::error>(&e->event))
+        gave_up = err->message.find("cannot join through 192.168.1.5:4000") != std::string::npos;
+  EXPECT_TRUE(gave_up) << "after the last address the joiner gives up";
+}
+
 }  // namespace
 }  // namespace peerchat

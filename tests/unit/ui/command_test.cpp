@@ -19,6 +19,7 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::leave&) const { return "leave"; }
     std::string operator()(const cmd::help&) const { return "help"; }
     std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
+    std::string operator()(const cmd::invite& i) const { return i.qr ? "invite:qr" : "invite"; }
   };
   return std::visit(visitor{}, c);
 }
@@ -56,7 +57,10 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"help_with_a_trailing_space", "/help ", "help"},
                     line_case{"text_with_cr", "hello\r", "say:hello"},
                     line_case{"command_with_cr", "/who\r", "nodes"},
-                    line_case{"nick_with_cr", "/nick bob\r", "nick:bob"}),
+                    line_case{"nick_with_cr", "/nick bob\r", "nick:bob"},
+                    line_case{"invite", "/invite", "invite"},
+                    line_case{"invite_qr", "/invite qr", "invite:qr"},
+                    line_case{"invite_qr_with_spaces", "/invite  qr \r", "invite:qr"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -80,7 +84,9 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"stats_prefix_is_not_stats", "/stat",
                               "invalid:unknown command /stat (try /help)"},
                     line_case{"stats_is_case_sensitive", "/STATS",
-                              "invalid:unknown command /STATS (try /help)"}),
+                              "invalid:unknown command /STATS (try /help)"},
+                    line_case{"invite_with_an_unknown_argument", "/invite png",
+                              "invalid:usage: /invite [qr]"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(parse_command, unknown_command_message_mentions_the_command) {
@@ -103,7 +109,8 @@ TEST(parse_command, keeps_a_huge_text_line_whole) {
 TEST(help_lines, mention_every_command) {
   std::string all;
   for (const auto& line : help_lines()) all += line + "\n";
-  for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//"})
+  for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//",
+                           "/invite"})
     EXPECT_NE(all.find(verb), std::string::npos) << verb;
 }
 

@@ -67,6 +67,23 @@ struct stats {
   std::uint64_t grafts_sent = 0;
 };
 struct error { std::string message; };
+// Answers /whois: everything this node knows of one member.
+struct whois {
+  member_info member;
+  std::string fingerprint;          // the full key, grouped (core/ids.hpp)
+  std::vector<std::string> names;   // every name seen with this key, first seen first
+  bool linked = false;              // we hold a direct link to it
+  bool self = false;
+};
+// Something the user should look at; the room goes on. kind "name-collision": `name`, last
+// seen with the keys in `seen_with`, is now used by `peer` as well.
+struct warning {
+  std::string kind;
+  std::string message;
+  std::string name;
+  peer_info peer;
+  std::vector<peer_id> seen_with;
+};
 // Answers /invite: peerchat://ADDRS/ROOM#SECRET (src/core/invite.hpp).
 struct invite {
   std::string url;
@@ -78,6 +95,6 @@ struct invite {
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
                                 ui_event::help, ui_event::error, ui_event::stats,
-                                ui_event::invite>;
+                                ui_event::invite, ui_event::whois, ui_event::warning>;
 
 }  // namespace peerchat

@@ -419,6 +419,12 @@ void node::report_stats() {
   asio::dispatch(impl_->ioc, [this] { impl_->sink(impl_->stats()); });
 }
 
+void node::whois(std::string query) {
+  asio::dispatch(impl_->ioc, [this, q = std::move(query)] {
+    impl_->input([&](instant) { impl_->core.whois(q); });
+  });
+}
+
 void node::invite(bool qr) {
   asio::dispatch(impl_->ioc, [this, qr] { impl_->sink(ui_event::invite{impl_->invite_url(), qr}); });
 }

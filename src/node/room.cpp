@@ -71,11 +71,14 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
       members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
                       member_state::alive, now.wall},
                cfg.max_members),
+      names_(cfg.max_members),
       delivery_({.max_held = 1024, .max_authors = cfg.max_members,
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
       rng_(seed),
       swim_(swim_settings(cfg), id.id(), seed ^ 0x5bd1e995u),
-      tree_(plumtree_config{}) {}
+      tree_(plumtree_config{}) {
+  note_name(id.id(), cfg.name);
+}
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);
@@ -303,6 +306,7 @@ void room::member_changed(const member& m, merge_outcome outcome, instant now) {
 }
 
 void room::announce(const member& m, merge_outcome outcome, const std::string& old_name) {
+  note_name(m.id, m.name);
   switch (outcome) {
     case merge_outcome::joined: emit(ui_event::member_joined{info_of(m)}); break;
     case merge_outcome::left: emit(ui_event::member_left{info_of(m), leave_reason::left}); break;
@@ -318,6 +322,7 @@ void room::nick(std::string new_name, instant now) {
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
   spread_record(members_.update_self(new_name, members_.self().addr), std::nullopt);
+  note_name(id_.id(), new_name);
   pb::EventBody body;
   body.mutable_nick()->set_old_name(old_name);
   body.mutable_nick()->set_new_name(std::move(new_name));

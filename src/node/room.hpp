@@ -23,6 +23,7 @@
 #include "crypto/room_secret.hpp"
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
+#include "membership/name_registry.hpp"
 #include "node/events.hpp"
 #include "overlay/fifo_delivery.hpp"
 #include "overlay/plumtree.hpp"
@@ -80,6 +81,9 @@ public:
   void say(std::string text, instant now);
   void nick(std::string new_name, instant now);
   void list_members();
+  // Answers with ui_event::whois for the one member called `query` or whose id starts with
+  // it (at least 4 hex digits), else ui_event::error (none, or ambiguous: use the id).
+  void whois(std::string_view query);
   void leave(instant now);
 
   std::vector<room_action> take_actions() { return std::exchange(actions_, {}); }
@@ -130,6 +134,7 @@ private:
                 std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
+  void note_name(const peer_id& id, const std::string& name);  // warns on a name collision
   void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
   void dial_a_failed_member(instant now);
@@ -159,6 +164,7 @@ private:
   std::string room_;
   std::string listen_addr_;
   member_table members_;
+  name_registry names_;
   fifo_delivery delivery_;
   seq_no own_seq_;
   lamport_time lamport_;

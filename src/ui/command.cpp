@@ -29,6 +29,10 @@ command parse_command(std::string_view line) {
     if (args.empty() || args == "qr") return cmd::invite{args == "qr"};
     return cmd::invalid{"usage: /invite [qr]"};
   }
+  if (verb == "whois") {
+    if (args.empty()) return cmd::invalid{"usage: /whois NAME|ID"};
+    return cmd::whois{std::string(args)};
+  }
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -42,6 +46,7 @@ const std::vector<std::string>& help_lines() {
       "/nick NAME      change your name everywhere",
       "/nodes, /who    list members: id, name, address, since when",
       "/stats          bytes and frames sent and received over all links",
+      "/whois NAME|ID  a member's full key fingerprint (compare it out of band) and what is known",
       "/invite [qr]    one line with all a newcomer needs to join (qr: also as a QR code)",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",

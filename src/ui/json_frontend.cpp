@@ -75,6 +75,16 @@ json to_json(const ui_event_t& event) {
                   {"ihave_refs_sent", e.ihave_refs_sent}, {"grafts_sent", e.grafts_sent}};
         else if constexpr (std::is_same_v<T, ui_event::invite>)
           return {{"event", "invite"}, {"url", e.url}};
+        else if constexpr (std::is_same_v<T, ui_event::whois>)
+          return {{"event", "whois"}, {"peer", peer_json(e.member.peer)}, {"fingerprint", e.fingerprint},
+                  {"state", to_string(e.member.state)}, {"since", e.member.since.count()},
+                  {"names", e.names}, {"linked", e.linked}, {"self", e.self}};
+        else if constexpr (std::is_same_v<T, ui_event::warning>) {
+          json seen = json::array();
+          for (const auto& id : e.seen_with) seen.push_back(id.hex());
+          return {{"event", "warning"}, {"kind", e.kind}, {"message", e.message}, {"name", e.name},
+                  {"peer", peer_json(e.peer)}, {"seen_with", std::move(seen)}};
+        }
         else
           return {{"event", "error"}, {"message", e.message}};
       },
@@ -133,6 +143,7 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
         else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
         else if constexpr (std::is_same_v<T, cmd::invite>) n.invite(x.qr);
+        else if constexpr (std::is_same_v<T, cmd::whois>) n.whois(x.who);
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

@@ -71,6 +71,16 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
             for (const auto& line : qr_lines(modules)) out += "\n" + line;
           }
           return out;
+        } else if constexpr (std::is_same_v<T, ui_event::whois>) {
+          std::string names;
+          for (const auto& n : e.names) names += (names.empty() ? "" : ", ") + n;
+          return fmt::format("* {}{}\n  fingerprint  {}\n  address      {}\n  state        {} since {}{}\n"
+                             "  names seen   {}",
+                             tag(e.member.peer), e.self ? " (you)" : "", e.fingerprint, e.member.peer.addr,
+                             to_string(e.member.state), clock_of(e.member.since),
+                             e.linked ? ", linked directly" : "", names);
+        } else if constexpr (std::is_same_v<T, ui_event::warning>) {
+          return fmt::format("! warning: {}", e.message);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace peerchat {
 
@@ -17,7 +18,13 @@ struct config {
   std::string room;        // empty when joining: adopt the room of the member we join through
   std::string listen = "0.0.0.0:0";  // port 0: the OS picks one and `ready` reports it
   std::string join;        // HOST:PORT of any member, empty to found a room
+  // More addresses of the same member (an invite may list several), dialed in turn while
+  // the previous one cannot be reached.
+  std::vector<std::string> join_fallbacks;
   std::string data_dir;    // holds the identity key (mode 0600) and the history database
+  // A closed room's secret (--secret, --secret-file, an invite); empty for an open room. It
+  // never crosses the wire: links prove knowledge of it (src/crypto/room_secret.hpp).
+  std::string secret;
 
   // A frame larger than this closes the link before anything is allocated. Chat frames are
   // small; 1 MiB leaves room for member lists of thousands and for file chunks later.

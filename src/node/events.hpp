@@ -29,7 +29,11 @@ struct member_info {
 
 namespace ui_event {
 
-struct ready { peer_info self; std::string room; };
+struct ready {
+  peer_info self;
+  std::string room;
+  std::string invite{};  // filled in by the node: what /invite would print
+};
 struct member_joined { peer_info peer; };
 struct member_left { peer_info peer; leave_reason reason; };
 struct message {
@@ -80,6 +84,28 @@ struct direct_status { std::string id; direct_state status; std::string detail; 
 inline const char* to_string(direct_state s) {
   return s == direct_state::delivered ? "delivered" : s == direct_state::pending ? "pending" : "failed";
 }
+// Answers /whois: everything this node knows of one member.
+struct whois {
+  member_info member;
+  std::string fingerprint;          // the full key, grouped (core/ids.hpp)
+  std::vector<std::string> names;   // every name seen with this key, first seen first
+  bool linked = false;              // we hold a direct link to it
+  bool self = false;
+};
+// Something the user should look at; the room goes on. kind "name-collision": `name`, last
+// seen with the keys in `seen_with`, is now used by `peer` as well.
+struct warning {
+  std::string kind;
+  std::string message;
+  std::string name;
+  peer_info peer;
+  std::vector<peer_id> seen_with;
+};
+// Answers /invite: peerchat://ADDRS/ROOM#SECRET (src/core/invite.hpp).
+struct invite {
+  std::string url;
+  bool qr = false;  // the user asked to see it as a QR code too
+};
 
 }  // namespace ui_event
 
@@ -87,6 +113,7 @@ using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_eve
                                 ui_event::message, ui_event::nick, ui_event::nodes,
                                 ui_event::help, ui_event::error, ui_event::stats,
                                 ui_event::history, ui_event::synced, ui_event::direct,
-                                ui_event::direct_status>;
+                                ui_event::direct_status, ui_event::invite, ui_event::whois,
+                                ui_event::warning>;
 
 }  // namespace peerchat

@@ -70,6 +70,7 @@ struct node::impl {
   std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
   asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
+  std::string listen_addr;  // as bound (port 0 resolved)
   // Connection floods: handshakes under way are bounded, and so are connections per address.
   std::size_t handshakes = 0;
   rate_limiter<std::string> accepts_per_address{
@@ -101,12 +102,14 @@ struct node::impl {
   void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);
   asio::awaitable<void> dial(std::string addr);
   asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
-  void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
+  void adopt(tls_stream stream, const peer_id& peer, const session_exporter& exporter,
+             std::string dialed_addr, std::string ip);
   void pump();
   void execute(room_action& a);
   void finish(std::error_code error);
   void arm_timer();
   ui_event::stats stats() const;
+  std::string invite_url() const;
   bool backed_up() const;
   void hold_input(std::function<void()> resume);
   void release_input();

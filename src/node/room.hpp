@@ -22,8 +22,10 @@
 
 #include "core/config.hpp"
 #include "core/rate_limit.hpp"
+#include "crypto/room_secret.hpp"
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
+#include "membership/name_registry.hpp"
 #include "node/events.hpp"
 #include "overlay/catch_up.hpp"
 #include "overlay/fifo_delivery.hpp"
@@ -111,9 +113,10 @@ public:
   void on_own_store_failed(seq_no first, std::error_code why);
   void on_events_loaded(link_id link, std::uint32_t tag, std::vector<std::string> signed_events);
   // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
-  // `dialed_addr` is the address we dialed, empty for a link we accepted.
+  // `dialed_addr` is the address we dialed, empty for a link we accepted. `exporter` is the
+  // session's room_proof_exporter value: closed rooms bind their proofs to it.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
-                  std::string remote_ip, instant now);
+                  std::string remote_ip, const session_exporter& exporter, instant now);
   void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
   void on_link_down(link_id link, std::error_code why, instant now);
   void on_dial_failed(const std::string& addr, std::error_code why, instant now);
@@ -126,6 +129,9 @@ public:
   void send_direct(const std::string& who, std::string text, instant now);
   void nick(std::string new_name, instant now);
   void list_members();
+  // Answers with ui_event::whois for the one member called `query` or whose id starts with
+  // it (at least 4 hex digits), else ui_event::error (none, or ambiguous: use the id).
+  void whois(std::string_view query);
   void leave(instant now);
 
   std::vector<room_action> take_actions() { return std::exchange(actions_, {}); }
@@ -133,6 +139,7 @@ public:
 
   const member_table& members() const { return members_; }
   const std::string& room_name() const { return room_; }
+  bool closed() const { return secret_.has_value(); }
   std::size_t active_links() const { return link_by_peer_.size(); }
   std::vector<peer_id> neighbours() const;
   const room_stats& stats() const { return stats_; }
@@ -148,10 +155,17 @@ private:
     std::string bye_reason;  // what the peer said when it closed on us
     microseconds hello_deadline{0};
     std::uint32_t bye_code = 0;
+    session_exporter exporter{};
+    std::optional<wire::pb::Hello> peer_hello{};  // kept while a closed room's proof is due
     bool we_dialed() const { return !dial_addr.empty(); }
   };
 
   void handle_hello(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  void handle_room_proof(link_id link, link_state& ls, const wire::pb::RoomProof& proof, instant now);
+  bool check_dialer_proof(link_id link, const link_state& ls, const wire::pb::Hello& hello);
+  void admit(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  std::string swim_room() const;
+  const std::string& join_addr() const;  // the address of the member we join through, now
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
@@ -191,6 +205,7 @@ private:
                 std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
+  void note_name(const peer_id& id, const std::string& name);  // warns on a name collision
   void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
   void dial_a_failed_member(instant now);
@@ -218,9 +233,11 @@ private:
 
   const config& cfg_;
   const identity& id_;
+  std::optional<room_secret> secret_;  // set in a closed room
   std::string room_;
   std::string listen_addr_;
   member_table members_;
+  name_registry names_;
   fifo_delivery delivery_;
   seq_no own_seq_;
   lamport_time lamport_;
@@ -240,6 +257,7 @@ private:
   bool catch_up_reported_ = true;
   std::uint64_t catch_up_unavailable_ = 0;
   microseconds catch_up_progress_at_{0};
+  std::size_t join_attempt_ = 0;  // 0: cfg_.join, then cfg_.join_fallbacks in turn
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started

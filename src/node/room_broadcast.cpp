@@ -211,6 +211,7 @@ void room::deliver(const wire::verified_event& ev, bool late) {
     case pb::EventBody::kNick:
       if (!author) break;
       members_.rename(ev.author, ev.body.nick().new_name());
+      note_name(ev.author, ev.body.nick().new_name());
       emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
       break;
     case pb::EventBody::kLeave:

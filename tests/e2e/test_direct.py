@@ -3,8 +3,17 @@
 when it is back — even after the sender restarted in between."""
 
 import sqlite3
+import time
 
-from peerchat_harness import wait_all_know
+from peerchat_harness import TIMEOUT, wait_all_know
+
+
+def wait_rows(node, row):
+    """The store is written in the background: poll until `row` is there."""
+    deadline = time.monotonic() + TIMEOUT
+    while row not in direct_rows(node):
+        assert time.monotonic() < deadline, f"{node.name} never stored {row}: {direct_rows(node)}"
+        time.sleep(0.1)  # polling interval
 
 
 def direct_rows(node):
@@ -25,8 +34,8 @@ def test_a_private_message_reaches_only_its_recipient_and_is_acknowledged(cluste
     carol.send("/nodes")  # a round trip to carol: had she shown it, it would be before this
     carol.wait_event("nodes")
     assert not carol.events_of("direct")
-    assert ("meet me at noon", 1, 0) in direct_rows(alice)
-    assert ("meet me at noon", 0, 0) in direct_rows(bob)
+    wait_rows(alice, ("meet me at noon", 1, 0))  # outgoing, delivered
+    wait_rows(bob, ("meet me at noon", 0, 0))
     assert direct_rows(carol) == [], "kept by sender and recipient only"
 
 

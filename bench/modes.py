@@ -213,3 +213,52 @@ def analyse_stream(room, publisher, offered, result):
         "msgs_per_s_to_all": min(per_receiver) / span_s,
         "latency_ms": percentiles(latencies)})
     return latencies
+
+
+# --- idle -----------------------------------------------------------------------------------------
+
+
+def run_idle(setup, nodes, duration, settle, seed):
+    """An idle room: after membership is complete and `settle` seconds more, the CPU every node
+    uses over `duration` seconds with nothing said: SWIM probes, anti-entropy digests, timers."""
+    params = {"nodes": nodes, "duration_s": duration, "settle_s": settle, "seed": seed,
+              "node_args": list(setup.node_args)}
+    result = base_result("idle", params)
+    room = BenchRoom(setup, nodes, random.Random(seed))
+    failed = True
+    try:
+        room.start()
+        result["membership_s"] = room.wait_full_membership()
+        time.sleep(settle)  # joins leave work behind (view shuffles, summaries): not idle yet
+        before = room.snapshot()
+        per_node_before = [procfs.cpu_us(node.pid) for node in room.nodes]
+        time.sleep(duration)  # the measured window: nothing to wait for, by design
+        per_node_after = [procfs.cpu_us(node.pid) for node in room.nodes]
+        after = room.snapshot()
+        window_us = (after["mono"] - before["mono"]) * 1e6
+        # The snapshots' /stats round trips fall inside the window; they cost far less than a
+        # clock tick per node.
+        pct = [100 * (a - b) / window_us for a, b in zip(per_node_after, per_node_before)]
+        per_node_s = nodes * window_us / 1e6
+        others_cpu = (after["machine_busy_us"] - before["machine_busy_us"]
+                      - sum(per_node_after) + sum(per_node_before)
+                      - (after["driver_cpu_us"] - before["driver_cpu_us"]))
+        result.update({
+            "window_s": round(window_us / 1e6, 3),
+            # Percent of one core: per node (mean, max) and the whole room together.
+            "cpu_pct_of_core": {"per_node_mean": sum(pct) / nodes, "per_node_max": max(pct),
+                                "room_total": sum(pct)},
+            "bytes_sent_per_node_s": (after["bytes_sent"] - before["bytes_sent"]) / per_node_s,
+            "frames_sent_per_node_s": (after["frames_sent"] - before["frames_sent"]) / per_node_s,
+            "datagrams_sent_per_node_s":
+                (after["datagrams_sent"] - before["datagrams_sent"]) / per_node_s,
+            "datagram_bytes_sent_per_node_s":
+                (after["datagram_bytes_sent"] - before["datagram_bytes_sent"]) / per_node_s,
+            "links_per_node": {"min": min(after["links"]), "max": max(after["links"])},
+            "cpu_pct": {"others": max(0.0, 100 * others_cpu
+                                      / (window_us * result["machine"]["nproc"]))},
+        })
+        failed = False
+        return result, []
+    finally:
+        room.stop(failed)

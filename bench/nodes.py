@@ -35,7 +35,7 @@ class BenchNode:
     def __init__(self, binary, name, data_dir, join=None, extra_args=(), log_level="warn"):
         self.name = name
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)  # may hold a prepared history
         self.stderr_path = self.data_dir / "stderr.log"
         cmd = [binary, "--json", "--name", name, "--listen", "127.0.0.1:0",
                "--data-dir", str(self.data_dir), "--log-level", log_level]

@@ -4,6 +4,8 @@ measured from their own event stamps, their /stats counters and /proc.
 
   peerchat_bench.py latency --nodes 10 --messages 500 --rate 50
   peerchat_bench.py throughput --nodes 10 --duration 10
+  peerchat_bench.py sync --events 100000 --authors 10   (a newcomer fetches K events of history)
+  peerchat_bench.py idle --nodes 50 --duration 20       (CPU of an idle room)
   peerchat_bench.py suite quick|readme      (readme: the table in bench/README.md)
   peerchat_bench.py smoke                   (correctness only; exit 1 if anything is missing)
   peerchat_bench.py report RUNS.jsonl...    (tables of medians and of raw runs, from saved runs)
@@ -23,17 +25,19 @@ from pathlib import Path
 
 import modes
 import report
+import sync
 from nodes import find_binary
 from room import Setup
 
 SUITES = {
     # What `make bench` runs by default: a minute or so.
-    "quick": [("latency", 10, 500, 50), ("throughput", 10, 10)],
+    "quick": [("latency", 10, 500, 50), ("throughput", 10, 10), ("sync", 100_000, 10)],
     # The table in bench/README.md; run with --repeat 3.
     "readme": [("latency", 10, 500, 50), ("latency", 50, 500, 50), ("latency", 200, 200, 10),
-               ("throughput", 10, 10)],
+               ("throughput", 10, 10), ("sync", 100_000, 10), ("idle", 50, 20, 5)],
 }
-SMOKE = ("latency", 5, 50, 50)
+# Correctness only, and quick: a small room's messages, and a small history to a newcomer.
+SMOKE = [("latency", 5, 50, 50), ("sync", 2000, 4)]
 
 
 def parse_args(argv):
@@ -52,6 +56,8 @@ def parse_args(argv):
     common.add_argument("--node-arg", action="append", default=[], metavar="ARG",
                         help="extra option for every node, repeatable "
                         "(e.g. --node-arg=--target-links --node-arg=3)")
+    common.add_argument("--make-history", help="make_history binary (default: "
+                        "$PEERCHAT_MAKE_HISTORY, else bench/make_history of the binary's build)")
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="mode", required=True)
@@ -62,9 +68,18 @@ def parse_args(argv):
     thr = sub.add_parser("throughput", parents=[common], help="one publisher, as fast as it can")
     thr.add_argument("--nodes", type=int, default=10)
     thr.add_argument("--duration", type=float, default=10.0, help="seconds of publishing")
+    syn = sub.add_parser("sync", parents=[common], help="a newcomer fetches K events of history")
+    syn.add_argument("--events", type=int, default=100_000, help="events the room holds")
+    syn.add_argument("--authors", type=int, default=10, help="authors of those events")
+    idle = sub.add_parser("idle", parents=[common], help="CPU of an idle room")
+    idle.add_argument("--nodes", type=int, default=50)
+    idle.add_argument("--duration", type=float, default=20.0, help="seconds measured")
+    idle.add_argument("--settle", type=float, default=5.0,
+                      help="seconds between full membership and the measured window")
     suite = sub.add_parser("suite", parents=[common], help="a named set of runs")
     suite.add_argument("name", choices=sorted(SUITES))
-    sub.add_parser("smoke", parents=[common], help="N=5, M=50: correctness only, for ctest")
+    sub.add_parser("smoke", parents=[common], help="N=5, M=50 and a 2000-event sync: "
+                   "correctness only, for ctest")
     rep = sub.add_parser("report", help="tables from saved runs.jsonl files")
     rep.add_argument("files", nargs="+")
     return parser.parse_args(argv)
@@ -85,18 +100,29 @@ def plan(args):
         return [("latency", args.nodes, args.messages, args.rate)]
     if args.mode == "throughput":
         return [("throughput", args.nodes, args.duration)]
+    if args.mode == "sync":
+        return [("sync", args.events, args.authors)]
+    if args.mode == "idle":
+        return [("idle", args.nodes, args.duration, args.settle)]
     if args.mode == "suite":
         return SUITES[args.name]
-    return [SMOKE]
+    return SMOKE
 
 
 def run_one(spec, args, setup, seed):
-    kind, nodes, *rest = spec
+    kind, count, *rest = spec
     if kind == "latency":
         messages, rate = rest
-        return modes.run_latency(setup, nodes, messages, rate, args.size, seed)
+        return modes.run_latency(setup, count, messages, rate, args.size, seed)
+    if kind == "sync":
+        (authors,) = rest
+        tool = sync.find_make_history(args.make_history, setup.binary)
+        return sync.run_sync(setup, tool, count, authors, seed)
+    if kind == "idle":
+        duration, settle = rest
+        return modes.run_idle(setup, count, duration, settle, seed)
     (duration,) = rest
-    return modes.run_throughput(setup, nodes, duration, args.size, seed)
+    return modes.run_throughput(setup, count, duration, args.size, seed)
 
 
 def out_dir(args):
@@ -112,7 +138,10 @@ def out_dir(args):
 
 
 def smoke_failures(result):
-    """Correctness only: every message reached every other member exactly once."""
+    """Correctness only: every message reached every other member exactly once; a newcomer
+    synced and stored the whole history."""
+    if result["mode"] == "sync":
+        return sync.sync_failures(result)
     problems = []
     if result["delivered"] != result["expected"]:
         problems.append(f"delivered {result['delivered']} of {result['expected']}")
@@ -161,7 +190,8 @@ def smoke_verdict(results, out, args):
     if problems:
         print("SMOKE FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
-    print("smoke: every member knew all, every message reached every member once")
+    print("smoke: every member knew all, every message reached every member once, "
+          "the newcomer synced and stored the whole history")
     return 0
 
 

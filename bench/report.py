@@ -22,6 +22,10 @@ def label(result):
     extra = " " + " ".join(p["node_args"]) if p.get("node_args") else ""
     if result["mode"] == "latency":
         return f"latency N={p['nodes']} R={p['rate']:g}/s M={p['messages']}{extra}"
+    if result["mode"] == "sync":
+        return f"sync K={p['events']} A={p['authors']}{extra}"
+    if result["mode"] == "idle":
+        return f"idle N={p['nodes']} {p['duration_s']:g} s{extra}"
     return f"throughput N={p['nodes']} {p['duration_s']:g} s{extra}"
 
 
@@ -83,6 +87,26 @@ THROUGHPUT_COLUMNS = [
     ("grafts", "grafts", 0), ("others' CPU %", "cpu_pct.others", 0)]
 
 
+SYNC_COLUMNS = [
+    ("runs", "runs", 0), ("sync s", "sync_s", 2), ("from ready s", "sync_from_ready_s", 2),
+    ("stored s", "stored_s", 2), ("events/s", "events_per_s", 0), ("MB/s", "mb_per_s", 1),
+    ("bytes received", "bytes_received", 0), ("store bytes/100k", "store_bytes_per_100k", 0),
+    ("newcomer CPU s", "cpu_s.newcomer", 2), ("founder CPU s", "cpu_s.founder", 2),
+    ("others' CPU %", "cpu_pct.others", 0)]
+
+IDLE_COLUMNS = [
+    ("runs", "runs", 0), ("CPU % of a core per node", "cpu_pct_of_core.per_node_mean", 2),
+    ("per node max", "cpu_pct_of_core.per_node_max", 2),
+    ("whole room", "cpu_pct_of_core.room_total", 1),
+    ("bytes/s per node", "bytes_sent_per_node_s", 0),
+    ("frames/s per node", "frames_sent_per_node_s", 1),
+    ("datagrams/s per node", "datagrams_sent_per_node_s", 1),
+    ("membership s", "membership_s", 2), ("others' CPU %", "cpu_pct.others", 0)]
+
+MODE_COLUMNS = (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS),
+                ("sync", SYNC_COLUMNS), ("idle", IDLE_COLUMNS))
+
+
 def _table(rows, columns):
     lines = ["| run | " + " | ".join(h for h, _, _ in columns) + " |",
              "|---|" + "---:|" * len(columns)]
@@ -102,12 +126,12 @@ def markdown(results, raw=False):
     row per run as well."""
     summary = medians(results)
     parts = []
-    for mode, columns in (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS)):
+    for mode, columns in MODE_COLUMNS:
         rows = [(name, row) for name, row in summary.items() if row["mode"] == mode]
         if rows:
             parts.append(_table(rows, columns))
     if raw:
-        for mode, columns in (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS)):
+        for mode, columns in MODE_COLUMNS:
             rows = [(f"{label(r)} at {r['date'][11:19]}", _flatten(r))
                     for r in results if r["mode"] == mode]
             if rows:

@@ -10,7 +10,7 @@ import procfs
 from nodes import LIVE_STATES, POLL_S, BenchNode
 
 COUNTERS = ("bytes_sent", "bytes_received", "frames_sent", "frames_received",
-            "datagram_bytes_sent", "events_delivered", "event_copies", "grafts_sent")
+            "datagrams_sent", "datagram_bytes_sent", "events_delivered", "event_copies", "grafts_sent")
 
 
 class Setup(NamedTuple):

@@ -10,9 +10,11 @@ import platform
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_us(pid):
-    """utime + stime of every thread of pid so far, in µs."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+def cpu_us(pid, tid=None):
+    """utime + stime of every thread of pid so far, in µs; with tid, of that thread only (the
+    main thread's tid is the pid)."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid is not None else f"/proc/{pid}/stat"
+    with open(path, encoding="ascii") as f:
         stat = f.read()
     # The command name (field 2) may contain spaces and parentheses; fields after it do not.
     fields = stat[stat.rindex(")") + 2:].split()

@@ -91,7 +91,8 @@ SYNC_COLUMNS = [
     ("runs", "runs", 0), ("sync s", "sync_s", 2), ("from ready s", "sync_from_ready_s", 2),
     ("stored s", "stored_s", 2), ("events/s", "events_per_s", 0), ("MB/s", "mb_per_s", 1),
     ("bytes received", "bytes_received", 0), ("store bytes/100k", "store_bytes_per_100k", 0),
-    ("newcomer CPU s", "cpu_s.newcomer", 2), ("founder CPU s", "cpu_s.founder", 2),
+    ("newcomer CPU s", "cpu_s.newcomer", 2), ("of it loop s", "cpu_s.newcomer_loop", 2),
+    ("founder CPU s", "cpu_s.founder", 2),
     ("others' CPU %", "cpu_pct.others", 0)]
 
 IDLE_COLUMNS = [

@@ -114,6 +114,8 @@ def run_sync(setup, tool, events, authors, seed):
         # CPU until everything is stored: the newcomer's whole life so far, the founder's since
         # the newcomer started.
         cpu = {"newcomer": procfs.cpu_us(newcomer.pid),
+               # its event loop (receiving, verifying) apart from the store worker (writing)
+               "newcomer_loop": procfs.cpu_us(newcomer.pid, newcomer.pid),
                "founder": procfs.cpu_us(founder.pid) - founder_cpu_before}
         window_us = (time.monotonic() - mono_before) * 1e6
         others = (procfs.machine_busy_us() - busy_before - cpu["newcomer"] - cpu["founder"]
@@ -157,7 +159,8 @@ def analyse_sync(result, newcomer, ready, synced, stored_us, stats, cpu, held, s
         "mb_per_s": received / sync_s / 1e6,
         "store_bytes": size,
         "store_bytes_per_100k": size * 100_000 / max(held, 1),
-        "cpu_s": {"newcomer": cpu["newcomer"] / 1e6, "founder": cpu["founder"] / 1e6},
+        "cpu_s": {"newcomer": cpu["newcomer"] / 1e6, "newcomer_loop": cpu["newcomer_loop"] / 1e6,
+                  "founder": cpu["founder"] / 1e6},
     })
 
 

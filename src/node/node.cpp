@@ -239,7 +239,7 @@ void node::impl::execute(room_action& a) {
         } else if constexpr (std::is_same_v<T, action::store_own>) {
           own_pending.push_back(std::move(act.event));
         } else if constexpr (std::is_same_v<T, action::store_events>) {
-          for (auto& ev : act.events) received_pending.push_back(std::move(ev));
+          received_pending.push_back(std::move(act.events));
         } else if constexpr (std::is_same_v<T, action::load_events>) {
           load_for(act);
         } else if constexpr (std::is_same_v<T, action::store_direct>) {

@@ -2,6 +2,9 @@
 // room asks for (on the history worker), and /history.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+
 #include "core/error.hpp"
 #include "node/node_impl.hpp"
 #include "node/room_wire.hpp"
@@ -55,8 +58,17 @@ void node::impl::write_own() {
 
 void node::impl::write_received() {
   received_writing = true;
-  auto batch = std::make_shared<std::vector<wire::verified_event>>(std::exchange(received_pending, {}));
-  history->ask([batch](history::store& s) { return s.append_batch(*batch); },
+  auto batches = std::make_shared<std::vector<std::vector<wire::verified_event>>>(std::exchange(received_pending, {}));
+  history->ask([batches](history::store& s) {
+                 if (batches->size() == 1) return s.append_batch(batches->front());
+                 // One transaction for them all, flattened here on the worker rather than on the loop.
+                 std::vector<wire::verified_event> all;
+                 std::size_t total = 0;
+                 for (const auto& b : *batches) total += b.size();
+                 all.reserve(total);
+                 for (auto& b : *batches) std::move(b.begin(), b.end(), std::back_inserter(all));
+                 return s.append_batch(all);
+               },
                [this](history::append_report report) {
                  received_writing = false;
                  for (const auto& fork : report.forks)

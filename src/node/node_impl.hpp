@@ -82,7 +82,11 @@ struct node::impl {
   // History: writes gathered during one pass of the loop go to the store as one task (our own
   // events as one fsynced transaction: group commit), one task of each kind at a time.
   std::unique_ptr<history_worker> history;  // after ioc: destroyed first, finishing its writes
-  std::vector<wire::verified_event> own_pending, received_pending;
+  std::vector<wire::verified_event> own_pending;
+  // Received events as the room handed them over, batch by batch: each batch is moved whole,
+  // since catch-up delivers them faster than the disk takes them and a flat vector would move
+  // every event again each time it grew.
+  std::vector<std::vector<wire::verified_event>> received_pending;
   bool own_writing = false, received_writing = false;
   std::error_code last_store_error;
 

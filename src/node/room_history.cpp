@@ -242,11 +242,12 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
     if (!events[static_cast<std::size_t>(i)].ParseFromString(msg.events(i)))
       return refuse(from, errc::protocol_violation, "malformed event in a batch");
   std::size_t rejected = 0;
-  auto verified = wire::verify_batch(events, cfg_.max_text_bytes, rejected);
+  auto verified = wire::verify_batch(std::move(events), cfg_.max_text_bytes, rejected);
   stats_.event_copies += verified.size();
   if (rejected > 0)
     actions_.emplace_back(action::log{fmt::format("dropped {} bad event(s) of a batch from {}", rejected, sender.short_hex())});
   std::vector<wire::verified_event> history;
+  history.reserve(verified.size());
   for (auto& ev : verified) {
     if (catch_up_.expects(ev.author, ev.seq)) {
       catch_up_.received(ev.author, ev.seq);

@@ -30,63 +30,74 @@ bool well_formed(const pb::EventBody& body, std::size_t max_text_bytes) {
   return false;
 }
 
-// Everything verify_event checks except the signature.
-std::optional<verified_event> decode_event(const pb::SignedEvent& event, std::size_t max_text_bytes,
-                                           std::error_code& ec) {
-  ec.clear();
-  verified_event out;
+// Everything verify_event checks except the signature. Fills `out`, taking `event` into it, and
+// returns true when the event is well formed.
+bool decode_event(pb::SignedEvent&& event, std::size_t max_text_bytes, verified_event& out) {
   auto author = std::optional<peer_id>{};
   if (event.signature().size() != std::tuple_size_v<signature> ||
       !out.body.ParseFromString(event.body()) ||
       !(author = peer_id::from_bytes(out.body.author())) ||
-      !well_formed(out.body, max_text_bytes)) {
-    ec = errc::event_malformed;
-    return std::nullopt;
-  }
+      !well_formed(out.body, max_text_bytes))
+    return false;
   out.id = id_of(event);
   out.author = *author;
   out.seq = seq_no{out.body.seq()};
   out.lamport = lamport_time{out.body.lamport()};
-  out.signed_event = event;
-  return out;
+  out.signed_event = std::move(event);
+  return true;
+}
+
+bool signature_valid(const verified_event& ev) {
+  return verify_signature(ev.author, ev.signed_event.body(), ev.signed_event.signature());
 }
 
 }  // namespace
 
 std::optional<verified_event> verify_event(const pb::SignedEvent& event,
                                            std::size_t max_text_bytes, std::error_code& ec) {
-  auto out = decode_event(event, max_text_bytes, ec);
-  if (out && !verify_signature(out->author, event.body(), event.signature())) {
+  ec.clear();
+  verified_event out;
+  if (!decode_event(pb::SignedEvent(event), max_text_bytes, out)) {
+    ec = errc::event_malformed;
+    return std::nullopt;
+  }
+  if (!signature_valid(out)) {
     ec = errc::bad_signature;
     return std::nullopt;
   }
   return out;
 }
 
-std::vector<verified_event> verify_batch(std::span<const pb::SignedEvent> events,
+// Events are decoded in place into the result and moved at most once more (only when some are
+// rejected): at catch-up's rate, copies and moves of whole events cost more than the hashing.
+std::vector<verified_event> verify_batch(std::vector<pb::SignedEvent> events,
                                          std::size_t max_text_bytes, std::size_t& rejected) {
   rejected = 0;
-  std::vector<std::optional<verified_event>> decoded(events.size());
-  std::error_code ec;
-  for (std::size_t i = 0; i < events.size(); ++i) decoded[i] = decode_event(events[i], max_text_bytes, ec);
+  std::vector<verified_event> out(events.size());
+  std::vector<bool> ok(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i)
+    ok[i] = decode_event(std::move(events[i]), max_text_bytes, out[i]);
   // Newest first: an event is vouched for by the verified successor right after it.
-  for (std::size_t i = events.size(); i-- > 0;) {
-    auto& ev = decoded[i];
-    if (!ev) continue;
-    const bool vouched = i + 1 < events.size() && decoded[i + 1] &&
-                         decoded[i + 1]->author == ev->author &&
-                         decoded[i + 1]->seq.value == ev->seq.value + 1 &&
-                         decoded[i + 1]->body.prev_hash() ==
-                             std::string_view(reinterpret_cast<const char*>(ev->id.bytes().data()),
-                                              ev->id.bytes().size());
-    if (!vouched && !verify_signature(ev->author, events[i].body(), events[i].signature())) ev.reset();
+  for (std::size_t i = out.size(); i-- > 0;) {
+    if (!ok[i]) continue;
+    const auto& ev = out[i];
+    const bool vouched = i + 1 < out.size() && ok[i + 1] && out[i + 1].author == ev.author &&
+                         out[i + 1].seq.value == ev.seq.value + 1 &&
+                         out[i + 1].body.prev_hash() ==
+                             std::string_view(reinterpret_cast<const char*>(ev.id.bytes().data()),
+                                              ev.id.bytes().size());
+    if (!vouched && !signature_valid(ev)) ok[i] = false;
   }
-  std::vector<verified_event> out;
-  out.reserve(events.size());
-  for (auto& ev : decoded) {
-    if (ev) out.push_back(std::move(*ev));
-    else ++rejected;
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (!ok[i]) {
+      ++rejected;
+      continue;
+    }
+    if (kept != i) out[kept] = std::move(out[i]);
+    ++kept;
   }
+  out.resize(kept);
   return out;
 }
 

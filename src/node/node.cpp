@@ -229,9 +229,13 @@ void node::impl::execute(room_action& a) {
         } else if constexpr (std::is_same_v<T, action::datagram>) {
           if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
-          note_side_effects(act.event);
           if (auto* ready = std::get_if<ui_event::ready>(&act.event)) ready->invite = invite_url();
-          sink(act.event);
+          if (std::holds_alternative<ui_event::synced>(act.event) && received_stored < received_queued) {
+            synced_held = std::move(act.event);  // shown by flush_history once it is on disk
+            synced_after = received_queued;
+          } else {
+            show(act.event);
+          }
         } else if constexpr (std::is_same_v<T, action::log>) {
           spdlog::log(act.routine ? spdlog::level::debug : spdlog::level::warn, "{}", act.line);
         } else if constexpr (std::is_same_v<T, action::finished>) {
@@ -240,6 +244,7 @@ void node::impl::execute(room_action& a) {
           own_pending.push_back(std::move(act.event));
         } else if constexpr (std::is_same_v<T, action::store_events>) {
           received_pending.push_back(std::move(act.events));
+          ++received_queued;
         } else if constexpr (std::is_same_v<T, action::load_events>) {
           load_for(act);
         } else if constexpr (std::is_same_v<T, action::store_direct>) {

@@ -36,6 +36,12 @@ void node::impl::flush_history() {
   if (!history) return;
   if (!own_writing && !own_pending.empty()) write_own();
   if (!received_writing && !received_pending.empty()) write_received();
+  if (synced_held && received_stored >= synced_after) show(*std::exchange(synced_held, std::nullopt));
+}
+
+void node::impl::show(const ui_event_t& e) {
+  note_side_effects(e);
+  sink(e);
 }
 
 // Our own events: every line typed while the last fsync ran goes in the next one.
@@ -59,6 +65,7 @@ void node::impl::write_own() {
 void node::impl::write_received() {
   received_writing = true;
   auto batches = std::make_shared<std::vector<std::vector<wire::verified_event>>>(std::exchange(received_pending, {}));
+  const std::size_t count = batches->size();
   history->ask([batches](history::store& s) {
                  if (batches->size() == 1) return s.append_batch(batches->front());
                  // One transaction for them all, flattened here on the worker rather than on the loop.
@@ -69,8 +76,9 @@ void node::impl::write_received() {
                  for (auto& b : *batches) std::move(b.begin(), b.end(), std::back_inserter(all));
                  return s.append_batch(all);
                },
-               [this](history::append_report report) {
+               [this, count](history::append_report report) {
                  received_writing = false;
+                 received_stored += count;  // a failed write is reported below; nothing waits on it
                  for (const auto& fork : report.forks)
                    spdlog::warn("{} signed two different events #{}: kept the first", fork.author.short_hex(), fork.seq.value);
                  // Once per kind of failure: a full disk must not print a line per message.

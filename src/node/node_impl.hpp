@@ -87,6 +87,11 @@ struct node::impl {
   // since catch-up delivers them faster than the disk takes them and a flat vector would move
   // every event again each time it grew.
   std::vector<std::vector<wire::verified_event>> received_pending;
+  std::uint64_t received_queued = 0, received_stored = 0;  // batches handed over, and written
+  // `synced` says the history is stored: the room says it once the last batch has arrived, and
+  // it waits here until the batches queued by then are written (not for later live events).
+  std::optional<ui_event_t> synced_held;
+  std::uint64_t synced_after = 0;
   bool own_writing = false, received_writing = false;
   std::error_code last_store_error;
 
@@ -96,6 +101,7 @@ struct node::impl {
   void write_received();
   void load_for(action::load_events& act);
   void note_side_effects(const ui_event_t& e);
+  void show(const ui_event_t& e);
   void show_history(std::size_t n);
   void save_direct(const direct_record& record);
 

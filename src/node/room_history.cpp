@@ -58,13 +58,16 @@ void room::restore(restored_history h) {
 }
 
 // What we hold, as others should see it: delivered prefixes, except where catch-up is still
-// fetching history, and our own events only once they are on disk. Sorted by author.
+// fetching history, and our own events only once they are on disk. Sorted by author. Authors
+// of whom we hold nothing are left out: each node knows a different set of silent members, and
+// listing them made every digest of an idle room differ, so each one cost a full summary back.
 std::vector<std::pair<peer_id, seq_no>> room::advertised_vector() const {
   auto vv = delivery_.version_vector();
   for (auto& [author, seq] : vv) {
     if (author == id_.id()) seq = seq_no{own_seq_.value - unsent_own_.size()};
     else if (auto held = catch_up_.held_prefix(author)) seq = std::min(seq, *held);
   }
+  std::erase_if(vv, [](const auto& entry) { return entry.second.value == 0; });
   std::sort(vv.begin(), vv.end());
   return vv;
 }

@@ -231,14 +231,16 @@ def run_idle(setup, nodes, duration, settle, seed):
         result["membership_s"] = room.wait_full_membership()
         time.sleep(settle)  # joins leave work behind (view shuffles, summaries): not idle yet
         before = room.snapshot()
-        per_node_before = [procfs.cpu_us(node.pid) for node in room.nodes]
+        # Nanosecond scheduler accounts: an idle node uses only a few 10 ms ticks in a window.
+        cpu_start = time.monotonic()
+        per_node_before = [procfs.runtime_us(node.pid) for node in room.nodes]
         time.sleep(duration)  # the measured window: nothing to wait for, by design
-        per_node_after = [procfs.cpu_us(node.pid) for node in room.nodes]
+        per_node_after = [procfs.runtime_us(node.pid) for node in room.nodes]
+        cpu_window_us = (time.monotonic() - cpu_start) * 1e6
         after = room.snapshot()
-        window_us = (after["mono"] - before["mono"]) * 1e6
-        # The snapshots' /stats round trips fall inside the window; they cost far less than a
-        # clock tick per node.
-        pct = [100 * (a - b) / window_us for a, b in zip(per_node_after, per_node_before)]
+        window_us = (after["mono"] - before["mono"]) * 1e6  # for the counters: /stats to /stats
+        # CPU is read between the snapshots, so their /stats round trips are not in it.
+        pct = [100 * (a - b) / cpu_window_us for a, b in zip(per_node_after, per_node_before)]
         per_node_s = nodes * window_us / 1e6
         others_cpu = (after["machine_busy_us"] - before["machine_busy_us"]
                       - sum(per_node_after) + sum(per_node_before)

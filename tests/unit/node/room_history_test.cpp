@@ -159,6 +159,23 @@ TEST(room_history, a_line_lost_on_the_way_is_repaired_from_the_store_by_anti_ent
   EXPECT_EQ(net.node(b).stored.size(), 2u);
 }
 
+TEST(room_history, in_an_idle_room_digests_match_so_nobody_answers_with_a_summary) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, store);
+  const auto b = net.join("bob", a, store);
+  net.join("carol", b, store);
+  for (int i = 0; i < 30; ++i) net.advance(std::chrono::milliseconds(100));  // joins settle
+  int digests = 0, summaries = 0;
+  net.drop_frame = [&](std::size_t, std::size_t, const pb::Frame& f) {
+    digests += f.has_digest() ? 1 : 0;
+    summaries += f.has_summary() ? 1 : 0;
+    return false;
+  };
+  for (int i = 0; i < 100; ++i) net.advance(std::chrono::milliseconds(100));
+  EXPECT_GE(digests, 10) << "three nodes, one digest each every 2 s, for 10 s";
+  EXPECT_EQ(summaries, 0) << "nobody said anything: every node holds the same (nothing)";
+}
+
 TEST(room_history, an_oversized_want_closes_the_link) {
   fake_network net;
   const auto a = net.add("alice", "r", {}, store);

@@ -112,8 +112,8 @@ void node::impl::note_side_effects(const ui_event_t& e) {
   auto set = [this](history::meta_key key, std::string value) {
     history->submit([key, value = std::move(value)](history::store& s) { (void)s.set_meta(key, value); });
   };
-  auto save_member = [this](const peer_id& id) {
-    const member* m = core.members().find(id);
+  auto save_member = [this](const peer_id& who) {
+    const member* m = core.members().find(who);
     if (!m) return;
     wire::pb::Member record;
     room_wire::to_wire(*m, record);

@@ -247,8 +247,6 @@ void world::perform(std::size_t index, room_action& a) {
     });
   } else if (auto* e = std::get_if<action::emit>(&a)) {
     on_emit(index, e->event);
-  } else if (auto* l = std::get_if<action::log>(&a); l && getenv("SIMLOG")) {
-    fmt::print(stderr, "{:.3f} n{}: {}\n", now_.count() / 1e6, index, l->line);
   } else if (auto* f = std::get_if<action::finished>(&a)) {
     if (f->error) n.alive = false;  // a failed join: the process would exit
   } else if (auto* own = std::get_if<action::store_own>(&a)) {

@@ -4,11 +4,12 @@ members back from offline, crash safety during a burst, and refusal of bad datab
 import os
 import sqlite3
 import subprocess
+import time
 
 import pytest
-from pathlib import Path
 
-from peerchat_harness import Node, assert_everyone_hears_everyone, peerchat_bin, wait_all_know
+from peerchat_harness import (TIMEOUT, Node, assert_everyone_hears_everyone, peerchat_bin,
+                              wait_all_know)
 
 
 def say_all(node, lines):
@@ -16,6 +17,21 @@ def say_all(node, lines):
         node.send(line)
     for line in lines:
         node.wait_message(line, node)
+
+
+def wait_remembers_peers(node):
+    """Peer addresses are written in the background: a node killed the moment it joined may
+    not have any yet (and would come back alone). Wait until they are on disk."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        db = sqlite3.connect(f"file:{node.data_dir / 'history.db'}?mode=ro", uri=True)
+        try:
+            if db.execute("SELECT count(*) FROM peer_addresses").fetchone()[0] > 0:
+                return
+        finally:
+            db.close()
+        assert time.monotonic() < deadline, f"{node.name} never stored a peer address"
+        time.sleep(0.05)  # polling interval
 
 
 def history_ids(node, n=10000):
@@ -55,6 +71,7 @@ def test_a_restart_without_options_resumes_room_name_history_and_rejoins(cluster
     wait_all_know([alice, bob])
     say_all(bob, ["bob before"])
     alice.wait_message("bob before", bob)
+    wait_remembers_peers(bob)
     bob.kill()
     alice.wait_event("member-left", peer__id=bob.id)
     missed = [f"while bob was away {i}" for i in range(20)]
@@ -80,6 +97,7 @@ def test_a_restart_without_options_resumes_room_name_history_and_rejoins(cluster
 
 def test_a_member_back_from_offline_gets_the_lines_of_an_author_who_is_offline_now(cluster):
     alice, bob, carol = cluster.start_room(3, names=["alice", "bob", "carol"])
+    wait_remembers_peers(carol)
     carol.kill()
     say_all(bob, ["bob says this while carol is away"])
     alice.wait_message("bob says this while carol is away", bob)

@@ -129,13 +129,14 @@ void room::send_datagram(const peer_id& to, const pb::Datagram& d) {
   send_swim_bytes(to, std::make_shared<const std::string>(d.SerializeAsString()));
 }
 
-// Over our link to the member when there is one (it may sit behind NAT, where UDP to its
-// address never arrives), else as a UDP datagram to its recorded address.
+// As a UDP datagram to the member's recorded address, and also over our link to it when
+// there is one: UDP alone never reaches a member behind NAT, and the link alone queues a probe
+// behind bulk frames, so a busy member would look dead. The first answer counts.
 void room::send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes) {
   if (auto l = link_by_peer_.find(to); l != link_by_peer_.end()) {
     pb::Frame f;
     f.set_swim(*bytes);
-    return send(l->second, room_wire::encode(f));
+    send(l->second, room_wire::encode(f));
   }
   const member* m = members_.find(to);
   if (!m || m->addr.empty()) return;

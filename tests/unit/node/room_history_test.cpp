@@ -192,3 +192,34 @@ TEST(room_history, an_oversized_want_closes_the_link) {
 
 }  // namespace
 }  // namespace peerchat
+
+namespace peerchat {
+namespace {
+using namespace room_testing;
+
+TEST(room_history, a_long_run_of_lines_lost_with_a_link_is_repaired_from_a_neighbours_store) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, store);
+  const auto b = net.join("bob", a, store);
+  const auto c = net.join("carol", b, store);
+  net.connect(c, a);
+  int published = 0;
+  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
+    const bool lost_window = published > 1000 && published <= 1700;
+    return lost_window && ((from == a && to == b) || (from == c && to == b)) &&
+           (f.has_event() || f.has_ihave() || f.has_graft());
+  };
+  for (; published < 3000; ++published) {
+    net.node(a).core->say("line " + std::to_string(published), net.now());
+    net.pump();
+  }
+  net.drop_frame = nullptr;
+  for (int i = 0; i < 30; ++i) net.advance(std::chrono::seconds(1));
+  std::size_t from_alice = 0;
+  for (const auto& m : net.node(b).all<ui_event::message>()) from_alice += m.from.id == net.node(a).id.id();
+  EXPECT_EQ(from_alice, 3000u);
+  EXPECT_EQ(net.node(b).stored.size(), 3000u);
+}
+
+}  // namespace
+}  // namespace peerchat

@@ -14,8 +14,6 @@
 
 namespace peerchat::wire {
 
-namespace pb = peerchat::wire::pb;
-
 inline constexpr std::size_t length_prefix_bytes = 4;
 
 // Appends the length-prefixed encoding of `frame` to `out`.

@@ -1,0 +1,100 @@
+// node/room: every message handler of the room core, driven as a node drives it.
+// Input: a byte whose low bits say how many of the four peers are linked and past the hello
+// before the operations start (so most inputs begin in an established room) and whose bit 2
+// makes us a joiner; then operations (room_op in room_driver.hpp), each an opcode byte and
+// its arguments, until the input ends or the room has finished.
+#include "core/error.hpp"
+#include "fuzz/fuzz_input.hpp"
+#include "fuzz/room_driver.hpp"
+
+namespace {
+
+using peerchat::fuzz::input_reader;
+using peerchat::fuzz::room_driver;
+using peerchat::fuzz::room_op;
+namespace pb = peerchat::wire::pb;
+
+// Links 1..8: few enough that operations keep meeting the same links (1..3 are the setup's).
+peerchat::link_id link_from(input_reader& in) { return in.byte() % 8 + 1; }
+
+// A joiner's first link is the one it dialed to join; the others dial us.
+void link_up_and_hello(room_driver& r, std::size_t peer, bool joiner) {
+  const peerchat::link_id link = 1 + peer;  // the ids operations name too
+  const std::string dialed = joiner && peer == 0 ? room_driver::addr_of(0) : "";
+  r.core().on_link_up(link, r.peer(peer).id(), dialed, "127.0.0.1", r.now());
+  pb::Frame f;
+  *f.mutable_hello() = room_driver::hello_of(peer, room_driver::room_name);
+  r.core().on_frame(link, f, r.now());
+  r.settle();
+}
+
+void run(room_driver& r, room_op op, input_reader& in) {
+  auto& core = r.core();
+  const auto now = r.now();
+  switch (op) {
+    case room_op::link_up: {
+      const auto link = link_from(in);
+      const std::size_t peer = in.byte();
+      const bool we_dialed = in.byte() & 1;
+      core.on_link_up(link, r.peer(peer).id(), we_dialed ? room_driver::addr_of(peer) : "", "127.0.0.1", now);
+      break;
+    }
+    case room_op::frame: {
+      const auto link = link_from(in);
+      pb::Frame f;
+      if (f.ParseFromString(in.bytes())) core.on_frame(link, f, now);  // else the link's reader closes it
+      break;
+    }
+    case room_op::datagram: {
+      const std::string bytes = in.bytes();
+      if (bytes.size() <= peerchat::room::max_datagram_bytes) core.on_datagram(bytes, now);
+      break;
+    }
+    case room_op::tick:
+      r.advance(std::chrono::milliseconds(in.u16()));
+      core.on_tick(r.now());
+      break;
+    case room_op::link_down:
+      core.on_link_down(link_from(in), make_error_code(std::errc::connection_reset), now);
+      break;
+    case room_op::event: {
+      const auto link = link_from(in);
+      const std::size_t author = in.byte();
+      pb::EventBody body;
+      if (body.ParseFromString(in.bytes())) core.on_frame(link, r.signed_event(author, body), now);
+      break;
+    }
+    case room_op::ack: {
+      const std::size_t from = in.byte();
+      const bool answer_last_ping = in.byte() & 1;
+      std::uint64_t nonce = in.u64();
+      if (answer_last_ping) nonce = r.last_ping_nonce(from).value_or(nonce);
+      core.on_datagram(r.signed_ack(from, nonce, in.bytes()), now);
+      break;
+    }
+    case room_op::say: core.say(in.bytes(), now); break;
+    case room_op::nick: core.nick(in.bytes(), now); break;
+    case room_op::leave: core.leave(now); break;
+    case room_op::dial_failed:
+      core.on_dial_failed(room_driver::addr_of(in.byte()), make_error_code(std::errc::connection_refused), now);
+      break;
+    case room_op::list_members: core.list_members(); break;
+    case room_op::count: break;
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  input_reader in(data, size);
+  const std::uint8_t setup = in.byte();
+  const bool joiner = setup & 4;
+  room_driver r(joiner ? room_driver::role::joiner : room_driver::role::founder);
+  for (std::size_t peer = 0; peer < (setup & 3u); ++peer) link_up_and_hello(r, peer, joiner);
+  while (!in.empty() && !r.finished()) {
+    const auto op = static_cast<room_op>(in.byte() % static_cast<std::uint8_t>(room_op::count));
+    run(r, op, in);
+    r.settle();
+  }
+  return 0;
+}

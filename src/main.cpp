@@ -12,6 +12,7 @@
 
 #include "core/config.hpp"
 #include "crypto/identity.hpp"
+#include "history/store.hpp"
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
 
@@ -43,7 +44,7 @@ int main(int argc, char** argv) {
   peerchat::ui::frontend_options ui_options;
 
   CLI::App app{"peerchat: serverless peer-to-peer group chat"};
-  app.add_option("--name", cfg.name, "display name (default: $USER)");
+  auto* name_option = app.add_option("--name", cfg.name, "display name (default: the last one used, or $USER)");
   app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
       ->capture_default_str();
   app.add_option("--join", cfg.join, "HOST:PORT of any member of the room to join");
@@ -53,6 +54,9 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
   app.add_option("--max-links", cfg.active_view, "live links kept (the active view)")
       ->capture_default_str()->check(CLI::Range(1, 64));
+  app.add_option("--history-limit", cfg.history_limit,
+                 "history fetched at join and kept: the newest N events (0: all)")
+      ->capture_default_str();
   add_millis(app, "--probe-interval-ms", cfg.probe_interval, "SWIM: one member probed per interval");
   add_millis(app, "--probe-timeout-ms", cfg.probe_timeout, "SWIM: wait this long for an ack before indirect probes");
   app.add_option("--indirect-probes", cfg.indirect_probes, "SWIM: members asked to probe on our behalf")
@@ -79,10 +83,24 @@ int main(int argc, char** argv) {
       return 1;
     }
 
+    peerchat::history::store_error store_error;
+    auto store = peerchat::history::open_store(std::filesystem::path(cfg.data_dir) / "history.db", {},
+                                               store_error);
+    if (!store) {
+      spdlog::error("{}", store_error.message);
+      return 1;
+    }
+    // Started again without options: the same room and name as last time.
+    std::error_code meta_ec;
+    if (cfg.room.empty() && cfg.join.empty())
+      cfg.room = store->meta(peerchat::history::meta_key::room_name, meta_ec).value_or("");
+    if (name_option->count() == 0)
+      cfg.name = store->meta(peerchat::history::meta_key::display_name, meta_ec).value_or(cfg.name);
+
     const bool interactive = !json && ::isatty(STDIN_FILENO);
     auto ui = interactive ? peerchat::ui::make_terminal_frontend(ui_options)
                           : peerchat::ui::make_json_frontend();
-    peerchat::node node(cfg, id, [&ui](const peerchat::ui_event_t& e) { ui->show(e); });
+    peerchat::node node(cfg, id, [&ui](const peerchat::ui_event_t& e) { ui->show(e); }, std::move(store));
 
     boost::asio::signal_set signals(node.context(), SIGINT, SIGTERM);
     signals.async_wait([&node](boost::system::error_code signal_ec, int) {

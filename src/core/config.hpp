@@ -17,7 +17,7 @@ struct config {
   std::string room;        // empty when joining: adopt the room of the member we join through
   std::string listen = "0.0.0.0:0";  // port 0: the OS picks one and `ready` reports it
   std::string join;        // HOST:PORT of any member, empty to found a room
-  std::string data_dir;    // holds the identity key (mode 0600)
+  std::string data_dir;    // holds the identity key (mode 0600) and the history database
 
   // A frame larger than this closes the link before anything is allocated. Chat frames are
   // small; 1 MiB leaves room for member lists of thousands and for file chunks later.
@@ -53,6 +53,8 @@ struct config {
   // Every this often a node sends one random neighbour its version vector, and each side
   // fetches what it lacks: the repair for events lost with a neighbour that died mid-send.
   std::chrono::milliseconds anti_entropy_interval{2000};
+  // History a newcomer fetches and a node keeps: the newest N events, 0 for all of it.
+  std::uint64_t history_limit = 0;
   // Retry delay for members we failed to dial.
   std::chrono::milliseconds redial_backoff{2000};
   // On leave, wait at most this long for the goodbye to reach our links.

@@ -18,7 +18,7 @@ public:
   // Takes a connection already checked and migrated by open_store, and the lock guarding it.
   sqlite_store(file_lock lock, std::unique_ptr<sqlite::connection> db, const store_options& options);
 
-  std::error_code append_own(const wire::verified_event& ev) override;
+  std::error_code append_own_run(std::span<const wire::verified_event> run) override;
   append_report append_batch(std::span<const wire::verified_event> events) override;
   bool contains(const peer_id& author, seq_no seq, std::error_code& ec) override;
   std::vector<std::pair<peer_id, seq_no>> version_vector(std::error_code& ec) override;

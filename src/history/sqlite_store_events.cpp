@@ -109,22 +109,30 @@ void sqlite_store::advance_contiguous(author_row& author) {
   author.contiguous = head;
 }
 
-std::error_code sqlite_store::append_own(const wire::verified_event& ev) {
-  if (!storable(ev)) return errc::event_malformed;
-  bool next = false;
+std::error_code sqlite_store::append_own_run(std::span<const wire::verified_event> run) {
+  if (run.empty()) return {};
+  for (const auto& ev : run)
+    if (!storable(ev) || ev.author != run.front().author) return errc::event_malformed;
+  bool next = true;
   const auto ec = sqlite::guarded([&] {
     full_sync durable(*db_);
     sqlite::transaction tx(*db_);
     author_cache cache;
-    author_row& author = author_for_write(cache, ev.author);
+    author_row& author = author_for_write(cache, run.front().author);
+    std::uint64_t expected = 0;
     {
       sqlite::use q(highest_seq_);
       q.bind(1, author.number).step();
-      next = q.column_uint(0) + 1 == ev.seq.value;
+      expected = q.column_uint(0) + 1;
     }
-    if (!next) return;  // rolls back: not even the author row stays
-    event_id ignored;
-    insert(author, ev, ignored);
+    for (const auto& ev : run) {
+      if (ev.seq.value != expected++) {
+        next = false;
+        return;  // rolls back: not even the author row stays
+      }
+      event_id ignored;
+      insert(author, ev, ignored);
+    }
     advance_contiguous(author);
     tx.commit();
   });

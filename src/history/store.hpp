@@ -107,7 +107,10 @@ public:
   // --- events ---------------------------------------------------------------------------------
   // Stores this node's next event durably (fsync) before returning. `ev.seq` must be exactly
   // one past the author's highest stored seq (sequence_not_next otherwise, e.g. after a reuse).
-  virtual std::error_code append_own(const wire::verified_event& ev) = 0;
+  std::error_code append_own(const wire::verified_event& ev) { return append_own_run({&ev, 1}); }
+  // The same for consecutive own events in one transaction and one fsync (group commit): all
+  // are stored or none.
+  virtual std::error_code append_own_run(std::span<const wire::verified_event> run) = 0;
   // Stores received events in one transaction, in any order. Duplicates are ignored; a fork
   // keeps the first event and is reported. Fast path for sync: call with batches of ~1000.
   virtual append_report append_batch(std::span<const wire::verified_event> events) = 0;

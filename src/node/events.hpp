@@ -63,11 +63,16 @@ struct stats {
   std::uint64_t grafts_sent = 0;
 };
 struct error { std::string message; };
+// The store's newest events in display order (Lamport time, then author id), oldest first.
+struct history { std::vector<message> events; };
+// Catch-up finished: the history from before we (re)joined is stored.
+struct synced { std::uint64_t events = 0; std::uint64_t unavailable = 0; };
 
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
-                                ui_event::help, ui_event::error, ui_event::stats>;
+                                ui_event::help, ui_event::error, ui_event::stats,
+                                ui_event::history, ui_event::synced>;
 
 }  // namespace peerchat

@@ -1,4 +1,4 @@
-#include "node/node.hpp"
+#include "node/node_impl.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
@@ -32,70 +32,8 @@
 
 namespace peerchat {
 
-namespace asio = boost::asio;
-using asio::ip::tcp;
-using asio::ip::udp;
+using namespace node_limits;
 using namespace asio::experimental::awaitable_operators;
-
-namespace {
-// A link whose write has not completed for this long has a peer that is not reading; it no
-// longer holds input back (its queue fills and the link is dropped, as without a pause).
-// Long enough that a peer starved of CPU on a loaded machine is not mistaken for a stuck one.
-constexpr std::chrono::milliseconds stalled_write{5000};
-// Held input is looked at again at least this often, for links that stall while it waits.
-constexpr std::chrono::milliseconds input_recheck{250};
-}  // namespace
-
-struct node::impl {
-  impl(config c, const identity& ident, ui_sink s)
-      : cfg(std::move(c)), id(ident), sink(std::move(s)), tls(make_tls_context(ident)),
-        core(cfg, ident, clock.now(), std::random_device{}()) {}
-
-  config cfg;
-  const identity& id;
-  ui_sink sink;
-  asio::io_context ioc{1};
-  asio::ssl::context tls;
-  tcp::acceptor acceptor{ioc};
-  udp::socket datagrams{ioc};  // SWIM probes, on the same port number as the listener
-  asio::steady_timer tick_timer{ioc};
-  std::optional<microseconds> armed_deadline;  // what tick_timer waits for; empty when idle
-  asio::steady_timer shutdown_timer{ioc};
-  system_clock clock;
-  room core;
-  std::unordered_map<link_id, std::shared_ptr<link>> links;
-  link_counters retired;  // what links already closed moved, so stats never go backwards
-  struct {
-    std::uint64_t sent = 0, received = 0, bytes_sent = 0, bytes_received = 0;
-  } datagram_counts;
-  std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
-  asio::steady_timer input_timer{ioc};
-  link_id next_link = 1;
-  bool finishing = false;
-  std::error_code result;
-
-  std::error_code bind();
-  asio::awaitable<void> accept_loop();
-  asio::awaitable<void> datagram_loop();
-  void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);
-  asio::awaitable<void> dial(std::string addr);
-  asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
-  void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
-  void pump();
-  void execute(room_action& a);
-  void finish(std::error_code error);
-  void arm_timer();
-  ui_event::stats stats() const;
-  bool backed_up() const;
-  void hold_input(std::function<void()> resume);
-  void release_input();
-
-  template <class F>
-  void input(F&& f) {
-    f(clock.now());
-    pump();
-  }
-};
 
 std::error_code node::impl::bind() {
   auto hp = parse_host_port(cfg.listen);
@@ -236,6 +174,7 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
 void node::impl::pump() {
   for (auto actions = core.take_actions(); !actions.empty(); actions = core.take_actions())
     for (auto& a : actions) execute(a);
+  flush_history();
   arm_timer();
 }
 
@@ -258,11 +197,23 @@ void node::impl::execute(room_action& a) {
         } else if constexpr (std::is_same_v<T, action::datagram>) {
           if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
+          note_side_effects(act.event);
           sink(act.event);
         } else if constexpr (std::is_same_v<T, action::log>) {
           spdlog::log(act.routine ? spdlog::level::debug : spdlog::level::warn, "{}", act.line);
         } else if constexpr (std::is_same_v<T, action::finished>) {
           finish(act.error);
+        } else if constexpr (std::is_same_v<T, action::store_own>) {
+          own_pending.push_back(std::move(act.event));
+        } else if constexpr (std::is_same_v<T, action::store_events>) {
+          for (auto& ev : act.events) received_pending.push_back(std::move(ev));
+        } else if constexpr (std::is_same_v<T, action::load_events>) {
+          load_for(act);
+        } else if constexpr (std::is_same_v<T, action::remember_peer>) {
+          if (history)
+            history->submit([peer = act.peer, addr = std::move(act.addr), seen = clock.now().wall](history::store& s) {
+              (void)s.note_peer_address(peer, addr, seen);
+            });
         }
       },
       a);
@@ -325,6 +276,7 @@ ui_event::stats node::impl::stats() const {
 }
 
 bool node::impl::backed_up() const {
+  if (own_pending.size() > cfg.send_queue_max_frames / 8) return true;  // the disk is behind
   const auto now = std::chrono::steady_clock::now();
   for (const auto& [lid, l] : links) {
     if (l->queued_frames() <= cfg.send_queue_max_frames / 8 &&
@@ -355,8 +307,8 @@ void node::impl::release_input() {
   for (auto& resume : std::exchange(input_waiters, {})) resume();
 }
 
-node::node(config cfg, const identity& id, ui_sink sink)
-    : impl_(std::make_unique<impl>(std::move(cfg), id, std::move(sink))) {}
+node::node(config cfg, const identity& id, ui_sink sink, std::unique_ptr<history::store> store)
+    : impl_(std::make_unique<impl>(std::move(cfg), id, std::move(sink), std::move(store))) {}
 
 node::~node() = default;
 
@@ -400,6 +352,10 @@ void node::report_stats() {
 
 void node::when_send_queues_low(std::function<void()> resume) {
   asio::dispatch(impl_->ioc, [this, r = std::move(resume)]() mutable { impl_->hold_input(std::move(r)); });
+}
+
+void node::show_history(std::size_t n) {
+  asio::dispatch(impl_->ioc, [this, n] { impl_->show_history(n); });
 }
 
 void node::leave() {

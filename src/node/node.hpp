@@ -12,6 +12,7 @@
 #include <system_error>
 
 #include "core/config.hpp"
+#include "history/store.hpp"
 #include "node/events.hpp"
 
 namespace boost::asio { class io_context; }
@@ -24,7 +25,9 @@ using ui_sink = std::function<void(const ui_event_t&)>;
 
 class node {
 public:
-  node(config cfg, const identity& id, ui_sink sink);
+  // With a store, the node continues from what it holds and keeps its history there; without
+  // one (tests), history is what its neighbours' recent events hold.
+  node(config cfg, const identity& id, ui_sink sink, std::unique_ptr<history::store> store = {});
   ~node();
   node(const node&) = delete;
   node& operator=(const node&) = delete;
@@ -42,6 +45,7 @@ public:
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
   void report_stats();  // answered with ui_event::stats
+  void show_history(std::size_t n);  // answered with ui_event::history (or an error)
 
   // Calls `resume` on the node's thread as soon as no link is backed up: every send queue
   // is below an eighth of its bound, except queues whose peer has not read for a while (the

@@ -87,8 +87,11 @@ void room::start(std::string listen_addr, instant now) {
   }
   if (room_.empty()) room_ = fmt::format("room-{:08x}", rng_() & 0xffffffffu);
   ready_ = true;
-  baseline_taken_ = true;  // a founder has seen every event from the start
+  // A founder has seen every event from the start. A member back from a restart has not: the
+  // first member it reaches again says what it missed.
+  baseline_taken_ = remembered_peers_.empty();
   emit(ui_event::ready{info_of(members_.self()), room_});
+  if (!baseline_taken_) dial_remembered(now);
 }
 
 void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
@@ -130,6 +133,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
       if (auto author = peer_id::from_bytes(frame.prune().author())) tree_.on_prune(ls.peer, *author);
       return;
     case pb::Frame::kSummary: return handle_summary(link, frame.summary(), now);
+    case pb::Frame::kDigest: return handle_digest(link, frame.digest());
+    case pb::Frame::kWant: return handle_want(link, frame.want());
+    case pb::Frame::kEventBatch: return handle_event_batch(link, frame.event_batch(), now);
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
@@ -198,20 +204,17 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
     spread_record(m, link);
   }
   send_member_list(link);
+  if (has_store_) actions_.emplace_back(action::remember_peer{ls.peer, m.addr});
+  // Anti-entropy on every new link: a digest, answered with a summary if we differ.
+  if (baseline_taken_) send_digest(link);
+  if (!catch_up_reported_ && !catch_up_link_) request_history();
   maintain_links(now);
 }
 
 void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   // Only the member list that admits us says which events came before us. A later link's
   // vector may count events still on their way to us by other paths; taking it would drop them.
-  if (!baseline_taken_) {
-    baseline_taken_ = true;
-    for (const auto& entry : msg.version_vector())
-      if (auto author = peer_id::from_bytes(entry.author())) {
-        if (*author != id_.id()) delivery_.set_baseline(*author, seq_no{entry.seq()});
-        else continue_sequence(seq_no{entry.seq()});
-      }
-  }
+  if (!baseline_taken_) take_baseline(msg, from);
 
   const link_state& source = links_.at(from);
   pb::Frame forward;
@@ -294,7 +297,7 @@ void room::leave(instant now) {
   }
   leaving_ = true;
   members_.set_self_state(member_state::left);
-  actions_.emplace_back(action::finished{});
+  if (unsent_own_.empty()) finish_leaving();  // else once the leave event is on disk and sent
 }
 
 void room::on_link_down(link_id link, std::error_code why, instant now) {
@@ -322,6 +325,11 @@ void room::drop_link_state(link_id link, const link_state& ls) {
     link_by_peer_.erase(p);
     tree_.neighbor_down(ls.peer);
   }
+  if (catch_up_link_ == link) {
+    catch_up_link_.reset();
+    catch_up_.source_lost();
+    request_history();
+  }
 }
 
 void room::on_dial_failed(const std::string& addr, std::error_code why, instant now) {
@@ -333,6 +341,7 @@ void room::on_dial_failed(const std::string& addr, std::error_code why, instant 
 void room::fail_join(const std::string& reason, std::error_code why) {
   if (leaving_) return;
   leaving_ = true;
+  finished_sent_ = true;
   emit(ui_event::error{fmt::format("cannot join through {}: {}", cfg_.join, reason)});
   actions_.emplace_back(action::finished{why ? why : make_error_code(errc::protocol_violation)});
 }
@@ -353,7 +362,9 @@ void room::on_tick(instant now) {
     if (now.mono >= next_rejoin_) {
       next_rejoin_ = now.mono + rejoin_period;
       dial_a_failed_member(now);
+      if (link_by_peer_.empty() && !leaving_) dial_remembered(now);
     }
+    check_catch_up(now);
   }
 }
 

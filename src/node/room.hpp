@@ -23,6 +23,7 @@
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
 #include "node/events.hpp"
+#include "overlay/catch_up.hpp"
 #include "overlay/fifo_delivery.hpp"
 #include "overlay/plumtree.hpp"
 #include "proto/peerchat.pb.h"
@@ -43,10 +44,27 @@ struct log {                            // one operator-facing line (refused lin
   bool routine = false;                  // expected in normal operation: debug level
 };
 struct finished { std::error_code error; };  // stop the node: left, or could not join
+// History (only with a store, see room::restore). Our own event: write it durably, then call
+// on_own_stored (or on_own_store_failed); it is neither shown nor sent before.
+struct store_own { wire::verified_event event; };
+struct store_events { std::vector<wire::verified_event> events; };  // received: store in the background
+// Read these ranges from the store and hand them to on_events_loaded for `link`.
+struct load_events { link_id link; std::uint32_t tag; std::vector<catch_up::range> ranges; };
+struct remember_peer { peer_id peer; std::string addr; };  // for rejoining after a restart
 }  // namespace action
 
 using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
-                                 action::emit, action::log, action::finished>;
+                                 action::emit, action::log, action::finished, action::store_own,
+                                 action::store_events, action::load_events, action::remember_peer>;
+
+// What a node's store remembers of earlier runs, handed to room::restore.
+struct restored_history {
+  seq_no own_seq;                 // our last stored event
+  std::string own_prev_hash;      // its id, for the next event's prev_hash
+  lamport_time lamport;           // the highest Lamport time held
+  std::vector<std::pair<peer_id, seq_no>> held;  // the store's version vector
+  std::vector<std::string> peer_addrs;           // most recently seen first
+};
 
 // Protocol counters, for the simulator and benchmarks.
 struct room_stats {
@@ -54,6 +72,7 @@ struct room_stats {
   std::uint64_t event_copies = 0;       // every copy of an event that arrived in full
   std::uint64_t ihave_refs_sent = 0;
   std::uint64_t grafts_sent = 0;
+  std::uint64_t history_received = 0;  // events fetched by catch-up
 };
 
 class room {
@@ -64,6 +83,14 @@ public:
 
   // We listen at `listen_addr` (as others should dial it). Founds the room or dials --join.
   void start(std::string listen_addr, instant now);
+  // Before start(), for a node with a store: continue from what it holds. From then on the
+  // room asks for history at join, writes events through store actions and serves catch-up
+  // from the store. Without it (the simulator) history is what the recent-event cache holds.
+  void restore(restored_history h);
+  // The store's answers to store_own and load_events.
+  void on_own_stored(seq_no upto, instant now);
+  void on_own_store_failed(seq_no first, std::error_code why);
+  void on_events_loaded(link_id link, std::uint32_t tag, std::vector<std::string> signed_events);
   // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
   // `dialed_addr` is the address we dialed, empty for a link we accepted.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
@@ -111,7 +138,19 @@ private:
   void handle_ihave(link_id from, const wire::pb::IHave& msg, instant now);
   void handle_graft(link_id from, const wire::pb::Graft& msg);
   void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);
+  void handle_digest(link_id from, const wire::pb::SummaryDigest& msg);
+  void handle_want(link_id from, const wire::pb::Want& msg);
+  void handle_event_batch(link_id from, const wire::pb::EventBatch& msg, instant now);
   void send_summary(instant now);
+  void send_full_summary(link_id link, bool answer);
+  void send_digest(link_id link);
+  std::vector<std::pair<peer_id, seq_no>> advertised_vector() const;
+  void take_baseline(const wire::pb::Members& msg, link_id from);
+  void request_history();
+  void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now);
+  void switch_catch_up_source(instant now);
+  void check_catch_up(instant now);
+  void dial_remembered(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);
@@ -142,6 +181,7 @@ private:
   wire::pb::Hello make_hello() const;
   peer_info info_of(const member& m) const;
   void emit(ui_event_t e) { actions_.emplace_back(action::emit{std::move(e)}); }
+  void finish_leaving();
 
   const config& cfg_;
   const identity& id_;
@@ -155,6 +195,18 @@ private:
   bool ready_ = false;
   bool baseline_taken_ = false;  // the join link's version vector says where authors start
   bool leaving_ = false;
+  bool has_store_ = false;
+  bool finished_sent_ = false;
+  // Our events written to disk or on their way there, not sent yet, oldest first.
+  std::deque<wire::verified_event> unsent_own_;
+  seq_no stored_seq_;          // what to roll back to if the disk refuses
+  std::string stored_prev_hash_;
+  std::vector<std::string> remembered_peers_;
+  catch_up catch_up_{4096, 2};
+  std::optional<link_id> catch_up_link_;
+  bool catch_up_reported_ = true;
+  std::uint64_t catch_up_unavailable_ = 0;
+  microseconds catch_up_progress_at_{0};
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started

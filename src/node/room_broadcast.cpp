@@ -59,56 +59,30 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
         ec.message())});
     return;
   }
+  accept_live(std::move(*ev), sender, sev.hops(), now);
+}
+
+// A verified event we had not seen: pass it on along the tree, store it, show it in order.
+void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now) {
   ++stats_.events_delivered;
-  const event_ref ref{ev->author, ev->seq};
-  remember(ref, sev, std::clamp<std::uint32_t>(sev.hops(), 1, max_hops), sender);
+  const event_ref ref{ev.author, ev.seq};
+  remember(ref, ev.signed_event, std::clamp<std::uint32_t>(hops, 1, max_hops), sender);
   tree_.broadcast(ref, sender, now.mono);
   run_plumtree();
-  lamport_ = std::max(lamport_, ev->lamport);
-  const peer_id ev_author = ev->author;
+  lamport_ = std::max(lamport_, ev.lamport);
+  const peer_id author = ev.author;
   // At or below the delivery cursor means a skipped gap being filled: shown late, alone.
-  const bool late = ev->seq <= delivery_.contiguous(ev_author);
-  for (const auto& ready_event : delivery_.offer(std::move(*ev), now.mono)) deliver(ready_event, late);
+  const bool late = ev.seq <= delivery_.contiguous(author);
+  if (has_store_) actions_.emplace_back(action::store_events{{ev}});
+  for (const auto& ready_event : delivery_.offer(std::move(ev), now.mono)) deliver(ready_event, late);
   // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
-  request_gaps(ev_author, sender, now);
+  request_gaps(author, sender, now);
 }
 
 void room::request_gaps(const peer_id& author, const peer_id& holder, instant now) {
   std::vector<event_ref> missing;
   for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
   if (!missing.empty()) tree_.on_ihave(holder, missing, now.mono);
-}
-
-void room::send_summary(instant now) {
-  next_summary_ = now.mono + std::chrono::duration_cast<microseconds>(cfg_.anti_entropy_interval);
-  if (link_by_peer_.empty()) return;
-  auto it = link_by_peer_.begin();
-  std::advance(it, static_cast<long>(rng_() % link_by_peer_.size()));
-  pb::Frame f;
-  auto* summary = f.mutable_summary();  // sent even when empty: "I hold nothing yet"
-  for (const auto& [author, seq] : delivery_.version_vector()) {
-    auto* entry = summary->add_contiguous();
-    entry->set_author(room_wire::bytes_of(author));
-    entry->set_seq(seq.value);
-  }
-  send(it->second, encode(f));
-}
-
-void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
-  const peer_id& sender = links_.at(from).peer;
-  std::vector<event_ref> missing;
-  for (const auto& entry : msg.contiguous()) {
-    auto author = peer_id::from_bytes(entry.author());
-    if (!author) continue;
-    if (*author == id_.id()) {
-      continue_sequence(seq_no{entry.seq()});
-      continue;
-    }
-    const std::uint64_t ours = delivery_.complete_prefix(*author).value;
-    for (std::uint64_t s = ours + 1; s <= entry.seq() && missing.size() < max_refs_per_frame; ++s)
-      if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
-  }
-  if (!missing.empty()) tree_.on_ihave(sender, missing, now.mono);
 }
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
@@ -241,6 +215,12 @@ void room::publish(pb::EventBody body, instant now) {
   delivery_.mark_own(id_.id(), own_seq_);
   const event_ref ref{id_.id(), own_seq_};
   wire::verified_event own{id, id_.id(), own_seq_, lamport_, std::move(body), frame.event()};
+  if (has_store_) {
+    // Shown and sent once on disk (on_own_stored): a line we showed is never lost.
+    actions_.emplace_back(action::store_own{own});
+    unsent_own_.push_back(std::move(own));
+    return;
+  }
   remember(ref, frame.event(), 0, std::nullopt);
   tree_.broadcast(ref, std::nullopt, now.mono);
   run_plumtree();
@@ -252,7 +232,7 @@ void room::publish(pb::EventBody body, instant now) {
 void room::continue_sequence(seq_no held_by_others) {
   if (held_by_others <= own_seq_) return;
   own_seq_ = held_by_others;
-  own_prev_hash_.clear();  // the earlier run's last hash is not ours to know (yet: history)
+  own_prev_hash_.clear();  // the earlier run's last event is not on our disk: no chain link
   delivery_.mark_own(id_.id(), own_seq_);
 }
 

@@ -82,8 +82,15 @@ std::optional<microseconds> fifo_delivery::next_deadline() const {
 }
 
 void fifo_delivery::set_baseline(const peer_id& author, seq_no delivered) {
-  if (authors_.contains(author) || authors_.size() >= limits_.max_authors) return;
-  authors_.emplace(author, author_state{delivered, {}, {}});
+  auto it = authors_.find(author);
+  if (it == authors_.end()) {
+    if (authors_.size() < limits_.max_authors) authors_.emplace(author, author_state{delivered, {}, {}});
+    return;
+  }
+  author_state& a = it->second;
+  if (delivered <= a.contiguous || !a.held.empty()) return;
+  a.contiguous = delivered;
+  std::erase_if(a.skipped, [&](std::uint64_t s) { return s <= delivered.value; });
 }
 
 seq_no fifo_delivery::contiguous(const peer_id& author) const {

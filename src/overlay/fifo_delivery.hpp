@@ -41,7 +41,8 @@ public:
   std::vector<wire::verified_event> expire(microseconds now);
   std::optional<microseconds> next_deadline() const;
 
-  // For an author we have not seen yet: events up to `delivered` happened before we came.
+  // Events up to `delivered` happened before we came (or are history being fetched): they are
+  // not delivered. Raises an author's cursor only while nothing of it waits.
   void set_baseline(const peer_id& author, seq_no delivered);
   // Our own event, delivered locally when sent.
   void mark_own(const peer_id& self, seq_no seq) { authors_[self].contiguous = seq; }

@@ -1,5 +1,7 @@
 #include "ui/command.hpp"
 
+#include <charconv>
+
 namespace peerchat::ui {
 
 namespace {
@@ -25,6 +27,14 @@ command parse_command(std::string_view line) {
   if (verb == "stats") return cmd::stats{};
   if (verb == "leave" || verb == "quit") return cmd::leave{};
   if (verb == "help") return cmd::help{};
+  if (verb == "history") {
+    if (args.empty()) return cmd::history{};
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(args.data(), args.data() + args.size(), n);
+    if (ec != std::errc() || end != args.data() + args.size() || n == 0 || n > 10000)
+      return cmd::invalid{"usage: /history [N], N from 1 to 10000"};
+    return cmd::history{n};
+  }
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -38,6 +48,7 @@ const std::vector<std::string>& help_lines() {
       "/nick NAME      change your name everywhere",
       "/nodes, /who    list members: id, name, address, since when",
       "/stats          bytes and frames sent and received over all links",
+      "/history [N]    the last N lines (default 20), in the same order on every node",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",
   };

@@ -14,13 +14,14 @@ struct say { std::string text; };     // plain text; "//x" sends "/x"
 struct nick { std::string name; };
 struct nodes {};
 struct stats {};
+struct history { std::size_t count = 20; };
 struct leave {};
 struct help {};
 struct invalid { std::string message; };  // unknown command or bad arguments
 }  // namespace cmd
 
 using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::stats, cmd::leave,
-                             cmd::help, cmd::invalid>;
+                             cmd::help, cmd::invalid, cmd::history>;
 
 command parse_command(std::string_view line);
 const std::vector<std::string>& help_lines();

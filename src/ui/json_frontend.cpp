@@ -35,6 +35,14 @@ std::int64_t wall_us() {
   return duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
+json message_json(const ui_event::message& e) {
+  json j = {{"event", "message"}, {"id", e.id.hex()}, {"from", peer_json(e.from)},
+            {"seq", e.seq.value}, {"lamport", e.lamport.value},
+            {"sent_us", e.sent.count()}, {"text", e.text}};
+  if (e.late) j["late"] = true;  // shown after newer lines of its author
+  return j;
+}
+
 json to_json(const ui_event_t& event) {
   return std::visit(
       [](const auto& e) -> json {
@@ -47,13 +55,14 @@ json to_json(const ui_event_t& event) {
         else if constexpr (std::is_same_v<T, ui_event::member_left>)
           return {{"event", "member-left"}, {"peer", peer_json(e.peer)},
                   {"reason", e.reason == leave_reason::left ? "left" : "failed"}};
-        else if constexpr (std::is_same_v<T, ui_event::message>) {
-          json j = {{"event", "message"}, {"id", e.id.hex()}, {"from", peer_json(e.from)},
-                    {"seq", e.seq.value}, {"lamport", e.lamport.value},
-                    {"sent_us", e.sent.count()}, {"text", e.text}};
-          if (e.late) j["late"] = true;  // shown after newer lines of its author
-          return j;
-        }
+        else if constexpr (std::is_same_v<T, ui_event::message>)
+          return message_json(e);
+        else if constexpr (std::is_same_v<T, ui_event::history>) {
+          json events = json::array();
+          for (const auto& m : e.events) events.push_back(message_json(m));
+          return {{"event", "history"}, {"events", std::move(events)}};
+        } else if constexpr (std::is_same_v<T, ui_event::synced>)
+          return {{"event", "synced"}, {"events", e.events}, {"unavailable", e.unavailable}};
         else if constexpr (std::is_same_v<T, ui_event::nick>)
           return {{"event", "nick"}, {"peer", peer_json(e.peer)}, {"old", e.old_name}, {"new", e.new_name}};
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {
@@ -130,6 +139,7 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::nick>) n.nick(x.name);
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
         else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
+        else if constexpr (std::is_same_v<T, cmd::history>) n.show_history(x.count);
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

@@ -84,6 +84,16 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                              e.links, e.frames_sent, e.bytes_sent, e.frames_received,
                              e.bytes_received, e.datagrams_sent, e.datagrams_received,
                              e.events_delivered, e.event_copies);
+        } else if constexpr (std::is_same_v<T, ui_event::history>) {
+          std::string out = fmt::format("* the last {} line(s):", e.events.size());
+          for (const auto& m : e.events)
+            out += fmt::format("\n  {} {}: {}", clock_of(m.sent), tag(m.from), m.text);
+          return out;
+        } else if constexpr (std::is_same_v<T, ui_event::synced>) {
+          return e.unavailable == 0
+              ? fmt::format("* history: {} earlier event(s) fetched (/history to read)", e.events)
+              : fmt::format("* history: {} earlier event(s) fetched, {} not available from members online",
+                            e.events, e.unavailable);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

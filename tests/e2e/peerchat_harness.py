@@ -56,7 +56,7 @@ class Node:
     """One peerchat process in machine mode."""
 
     def __init__(self, name, data_dir, join=None, room=None, log_level=None,
-                 wait_ready=True, extra_args=(), run=0):
+                 wait_ready=True, extra_args=(), run=0, name_flag=True):
         self.name = name
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -64,8 +64,9 @@ class Node:
         self.stderr_path = self.data_dir.parent / f"{self.data_dir.name}{suffix}.stderr"
         # PEERCHAT_E2E_LOG_LEVEL=debug makes a failing run tell more.
         log_level = log_level or os.environ.get("PEERCHAT_E2E_LOG_LEVEL", "info")
-        cmd = [peerchat_bin(), "--json", "--name", name, "--listen", "127.0.0.1:0",
-               "--data-dir", str(self.data_dir), "--log-level", log_level]
+        # name_flag=False starts without --name: a restarted node takes its stored name.
+        cmd = [peerchat_bin(), "--json"] + (["--name", name] if name_flag else []) + [
+               "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir), "--log-level", log_level]
         if join:
             cmd += ["--join", join]
         if room:
@@ -139,6 +140,12 @@ class Node:
         """An index into events: pass it as since= to wait only for what comes after now."""
         with self._cond:
             return len(self.events)
+
+    def history(self, n=10000, timeout=TIMEOUT):
+        """Asks for the last n lines (/history n) and returns the events list, oldest first."""
+        since = self.mark()
+        self.send(f"/history {n}")
+        return self.wait_event("history", timeout, since=since)["events"]
 
     def wait_ready(self, timeout=TIMEOUT):
         ready = self.wait_event("ready", timeout)

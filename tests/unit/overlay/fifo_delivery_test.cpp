@@ -235,12 +235,21 @@ TEST(fifo_delivery, baseline_for_an_unknown_author_holds_events_beyond_the_next)
   EXPECT_EQ(seqs(d.offer(ev(alice, 9), at_ms(0))), seq_list{});
 }
 
-TEST(fifo_delivery, baseline_for_a_known_author_is_ignored) {
+TEST(fifo_delivery, higher_baseline_moves_a_known_author_on_when_nothing_waits) {
   auto d = make();
   d.offer(ev(alice, 1), at_ms(0));
+  d.set_baseline(alice, seq_no{10});  // a restarted node learns what it missed: history
+  EXPECT_EQ(d.contiguous(alice), seq_no{10});
+  EXPECT_TRUE(d.seen(alice, seq_no{5}));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 11), at_ms(1))), seq_list{11});
+}
+
+TEST(fifo_delivery, baseline_is_ignored_while_events_of_the_author_wait) {
+  auto d = make();
+  d.offer(ev(alice, 3), at_ms(0));  // held behind 1 and 2
   d.set_baseline(alice, seq_no{10});
-  EXPECT_EQ(d.contiguous(alice), seq_no{1});
-  EXPECT_EQ(seqs(d.offer(ev(alice, 2), at_ms(1))), seq_list{2});
+  EXPECT_EQ(d.contiguous(alice), seq_no{0});
+  EXPECT_EQ(seqs(d.offer(ev(alice, 1), at_ms(1))), seq_list{1});
 }
 
 TEST(fifo_delivery, lower_baseline_for_a_known_author_does_not_rewind_it) {

@@ -19,6 +19,7 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::leave&) const { return "leave"; }
     std::string operator()(const cmd::help&) const { return "help"; }
     std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
+    std::string operator()(const cmd::history& h) const { return "history:" + std::to_string(h.count); }
   };
   return std::visit(visitor{}, c);
 }
@@ -53,6 +54,11 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"stats_ignores_arguments", "/stats now", "stats"},
                     line_case{"leave", "/leave", "leave"}, line_case{"quit", "/quit", "leave"},
                     line_case{"help", "/help", "help"},
+                    line_case{"history_default", "/history", "history:20"},
+                    line_case{"history_count", "/history 5", "history:5"},
+                    line_case{"history_zero", "/history 0", "invalid:usage: /history [N], N from 1 to 10000"},
+                    line_case{"history_not_a_number", "/history ten", "invalid:usage: /history [N], N from 1 to 10000"},
+                    line_case{"history_too_many", "/history 10001", "invalid:usage: /history [N], N from 1 to 10000"},
                     line_case{"help_with_a_trailing_space", "/help ", "help"},
                     line_case{"text_with_cr", "hello\r", "say:hello"},
                     line_case{"command_with_cr", "/who\r", "nodes"},

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
@@ -189,6 +190,71 @@ INSTANTIATE_TEST_SUITE_P(
                        },
                        nullptr}),
     [](const auto& p) { return std::string(p.param.name); });
+
+// A chain of alice's events 1..n, each naming its predecessor's id as prev_hash.
+std::vector<pb::SignedEvent> chain_of(const identity& author, std::uint64_t n) {
+  std::vector<pb::SignedEvent> out;
+  std::string prev;
+  for (std::uint64_t seq = 1; seq <= n; ++seq) {
+    pb::EventBody b;
+    b.set_author(std::string(author.id().as_string_view()));
+    b.set_seq(seq);
+    b.set_lamport(seq);
+    b.set_prev_hash(prev);
+    b.mutable_text()->set_text("line " + std::to_string(seq));
+    out.push_back(sign_event(b, author));
+    const auto id = id_of(out.back());
+    prev.assign(reinterpret_cast<const char*>(id.bytes().data()), id.bytes().size());
+  }
+  return out;
+}
+
+TEST_F(event_test, a_batch_is_vouched_for_by_its_hash_chain_and_its_newest_signature) {
+  auto batch = chain_of(alice_, 5);
+  // Spoil the signatures of all but the newest: the chain alone carries them.
+  for (std::size_t i = 0; i + 1 < batch.size(); ++i) batch[i].set_signature(std::string(64, 'x'));
+  std::size_t rejected = 9;
+  const auto ok = verify_batch(batch, max_text, rejected);
+  EXPECT_EQ(rejected, 0u);
+  ASSERT_EQ(ok.size(), 5u);
+  for (std::size_t i = 0; i < ok.size(); ++i) EXPECT_EQ(ok[i].seq, seq_no{i + 1});
+}
+
+TEST_F(event_test, a_tampered_event_in_a_batch_is_rejected_and_the_rest_kept) {
+  auto batch = chain_of(alice_, 5);
+  pb::EventBody body;
+  ASSERT_TRUE(body.ParseFromString(batch[2].body()));
+  body.mutable_text()->set_text("forged");
+  batch[2].set_body(body.SerializeAsString());  // seq 3: its signature no longer matches
+  std::size_t rejected = 0;
+  const auto ok = verify_batch(batch, max_text, rejected);
+  EXPECT_EQ(rejected, 1u);
+  ASSERT_EQ(ok.size(), 4u);
+  for (const auto& ev : ok) EXPECT_NE(ev.body.text().text(), "forged");
+}
+
+TEST_F(event_test, a_batch_whose_newest_signature_is_bad_loses_that_event_and_checks_the_rest_alone) {
+  auto batch = chain_of(alice_, 3);
+  batch[2].set_signature(std::string(64, 'x'));
+  batch[1].set_signature(std::string(64, 'x'));  // no longer vouched for: checked alone, fails
+  std::size_t rejected = 0;
+  const auto ok = verify_batch(batch, max_text, rejected);
+  EXPECT_EQ(rejected, 2u);
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].seq, seq_no{1}) << "its own signature is good";
+}
+
+TEST_F(event_test, another_authors_event_cannot_borrow_a_chain) {
+  auto batch = chain_of(alice_, 2);
+  auto mallory_batch = chain_of(mallory_, 1);
+  // Mallory's event placed before alice's seq 2 is not what alice's prev_hash names.
+  batch.insert(batch.begin() + 1, mallory_batch[0]);
+  batch[0].set_signature(std::string(64, 'x'));
+  std::size_t rejected = 0;
+  const auto ok = verify_batch(batch, max_text, rejected);
+  EXPECT_EQ(rejected, 1u) << "alice's seq 1 is no longer next to its successor";
+  EXPECT_EQ(ok.size(), 2u);
+}
 
 }  // namespace
 }  // namespace peerchat::wire

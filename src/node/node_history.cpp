@@ -1,0 +1,126 @@
+// The node's glue to its history store: what it remembers at start, the writes and reads the
+// room asks for (on the history worker), and /history.
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "node/node_impl.hpp"
+
+namespace peerchat {
+
+namespace {
+constexpr std::size_t remembered_peers = 32;
+}
+
+restored_history node::impl::read_history(history::store& store) {
+  restored_history h;
+  std::error_code ec;
+  if (auto last = store.last_event_of(id.id(), ec)) {
+    h.own_seq = last->seq;
+    h.own_prev_hash.assign(reinterpret_cast<const char*>(last->id.bytes().data()), last->id.bytes().size());
+  }
+  h.lamport = store.highest_lamport(ec);
+  h.held = store.version_vector(ec);
+  for (auto& p : store.recent_peer_addresses(remembered_peers, ec)) h.peer_addrs.push_back(std::move(p.addr));
+  if (ec) spdlog::warn("history store: {}", ec.message());
+  return h;
+}
+
+void node::impl::flush_history() {
+  if (!history) return;
+  if (!own_writing && !own_pending.empty()) write_own();
+  if (!received_writing && !received_pending.empty()) write_received();
+}
+
+// Our own events: every line typed while the last fsync ran goes in the next one.
+void node::impl::write_own() {
+  own_writing = true;
+  auto run = std::make_shared<std::vector<wire::verified_event>>(std::exchange(own_pending, {}));
+  const seq_no first = run->front().seq, last = run->back().seq;
+  history->ask([run](history::store& s) { return s.append_own_run(*run); },
+               [this, first, last](std::error_code ec) {
+                 own_writing = false;
+                 if (ec) {
+                   own_pending.clear();  // numbered after the refused one: the room renumbers
+                   input([&](instant) { core.on_own_store_failed(first, ec); });
+                 } else {
+                   input([&](instant now) { core.on_own_stored(last, now); });
+                 }
+                 release_input();
+               });
+}
+
+void node::impl::write_received() {
+  received_writing = true;
+  auto batch = std::make_shared<std::vector<wire::verified_event>>(std::exchange(received_pending, {}));
+  history->ask([batch](history::store& s) { return s.append_batch(*batch); },
+               [this](history::append_report report) {
+                 received_writing = false;
+                 for (const auto& fork : report.forks)
+                   spdlog::warn("{} signed two different events #{}: kept the first", fork.author.short_hex(), fork.seq.value);
+                 // Once per kind of failure: a full disk must not print a line per message.
+                 if (report.error && report.error != last_store_error)
+                   sink(ui_event::error{fmt::format("history not saved: {}", report.error.message())});
+                 last_store_error = report.error;
+                 pump();
+               });
+}
+
+void node::impl::load_for(action::load_events& act) {
+  if (!history) return input([&](instant) { core.on_events_loaded(act.link, act.tag, {}); });
+  history->ask(
+      [ranges = std::move(act.ranges)](history::store& s) {
+        std::vector<std::string> out;
+        std::error_code ec;
+        for (const auto& r : ranges)
+          for (auto& ev : s.events_after(r.author, r.after, r.upto.value - r.after.value, ec))
+            out.push_back(std::move(ev.signed_event));
+        return out;
+      },
+      [this, link = act.link, tag = act.tag](std::vector<std::string> events) {
+        input([&](instant) { core.on_events_loaded(link, tag, std::move(events)); });
+      });
+}
+
+// What the store keeps besides events: the room and our name, for a restart without options.
+void node::impl::note_side_effects(const ui_event_t& e) {
+  if (!history) return;
+  auto set = [this](history::meta_key key, std::string value) {
+    history->submit([key, value = std::move(value)](history::store& s) { (void)s.set_meta(key, value); });
+  };
+  if (auto* ready = std::get_if<ui_event::ready>(&e)) {
+    set(history::meta_key::room_name, ready->room);
+    set(history::meta_key::display_name, ready->self.name);
+  } else if (auto* nick = std::get_if<ui_event::nick>(&e); nick && nick->peer.id == id.id()) {
+    set(history::meta_key::display_name, nick->new_name);
+  } else if (std::holds_alternative<ui_event::synced>(e) && cfg.history_limit > 0) {
+    history->submit([keep = cfg.history_limit](history::store& s) { (void)s.prune_to(keep); });
+  }
+}
+
+void node::impl::show_history(std::size_t n) {
+  if (!history) return sink(ui_event::error{"no history: this node has no store"});
+  history->ask(
+      [n](history::store& s) {
+        std::error_code ec;
+        auto events = s.last_events(n, ec);
+        return std::make_pair(std::move(events), ec);
+      },
+      [this](std::pair<std::vector<history::stored_event>, std::error_code> loaded) {
+        if (loaded.second) return sink(ui_event::error{fmt::format("cannot read history: {}", loaded.second.message())});
+        ui_event::history out;
+        for (const auto& stored : loaded.first) {
+          wire::pb::SignedEvent sev;
+          wire::pb::EventBody body;
+          if (!sev.ParseFromString(stored.signed_event) || !body.ParseFromString(sev.body()) || !body.has_text())
+            continue;
+          const member* author = core.members().find(stored.author);
+          peer_info from = author ? peer_info{author->id, author->name, author->addr}
+                                  : peer_info{stored.author, "?", {}};
+          out.events.push_back({stored.id, std::move(from), stored.seq, stored.lamport, stored.sent_at,
+                                body.text().text(), false});
+        }
+        sink(out);
+      });
+}
+
+}  // namespace peerchat

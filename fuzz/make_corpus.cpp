@@ -49,7 +49,7 @@ pb::EventBody text_body(std::uint64_t seq, const std::string& text) {
 }
 
 std::vector<pb::Frame> one_frame_of_each_kind() {
-  std::vector<pb::Frame> out(8);
+  std::vector<pb::Frame> out(11);
   *out[0].mutable_hello() = room_driver::hello_of(0, room_driver::room_name);
   auto* m = out[1].mutable_members()->add_members();
   m->set_id(id_bytes(1));
@@ -69,6 +69,12 @@ std::vector<pb::Frame> one_frame_of_each_kind() {
   *out[5].mutable_graft()->add_refs() = *ref;
   out[6].mutable_prune()->set_author(id_bytes(1));
   *out[7].mutable_summary()->add_contiguous() = *vv;
+  out[8].mutable_digest()->set_digest(std::string(32, 'd'));
+  auto* range = out[9].mutable_want()->add_ranges();
+  range->set_author(id_bytes(1));
+  range->set_upto(2);
+  out[10].mutable_event_batch()->add_events(out[2].event().SerializeAsString());
+  out[10].mutable_event_batch()->set_last(true);
   return out;
 }
 
@@ -98,6 +104,11 @@ void event_seeds() {
     b->set_author(std::string(author.id().as_string_view()));
     seed("event", "signed-" + suffix, input_writer().byte(0).byte(0).bytes(wire::sign_event(*b, author).SerializeAsString()).data());
   }
+  input_writer chains;  // 3 events by one author, 2 by the other, then a swap and a corruption
+  chains.byte(2).byte(3).bytes("a").bytes("b").bytes("c").byte(2).bytes("x").bytes("y");
+  chains.byte(2).byte(0).byte(1).byte(0).byte(1).byte(0).u16(3).byte(4);
+  seed("event", "batch-of-chains-edited", chains.data());
+  seed("event", "batch-of-chains", input_writer().byte(2).byte(4).bytes("a").bytes("b").bytes("c").bytes("d").byte(1).bytes("x").data());
 }
 
 void hello_seeds() {

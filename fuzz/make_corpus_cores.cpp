@@ -83,9 +83,22 @@ void plumtree_seeds() {
   write_seed("plumtree", "push-prune-ihave-graft", w.data());
 }
 
+namespace catch_up_op { constexpr std::uint8_t want = 0, received = 1, next_want = 2, answered = 3, source_lost = 4; }
+
+void catch_up_seeds() {
+  input_writer w;
+  w.byte(catch_up_op::want).byte(1).byte(0).byte(20).byte(catch_up_op::want).byte(2).byte(5).byte(9);
+  w.byte(catch_up_op::next_want).byte(0).byte(catch_up_op::next_want).byte(0);
+  for (std::uint8_t seq = 1; seq <= 12; ++seq) w.byte(catch_up_op::received).byte(1).byte(seq);
+  w.byte(catch_up_op::answered).byte(0).byte(catch_up_op::source_lost).byte(0).byte(catch_up_op::next_want).byte(0);
+  w.byte(catch_up_op::received).byte(2).byte(6).byte(catch_up_op::answered).byte(0);
+  write_seed("catch_up", "two-authors-in-two-wants", w.data());
+}
+
 }  // namespace
 
 void write_core_seeds() {
+  catch_up_seeds();
   member_table_seeds();
   failure_detector_seeds();
   fifo_delivery_seeds();

@@ -11,9 +11,18 @@ namespace pb = wire::pb;
 
 constexpr std::uint8_t three_linked_peers = 3;
 constexpr std::uint8_t joiner = 4;
+constexpr std::uint8_t with_store = 8;
 
 std::string id_of_peer(std::size_t peer) {
   return std::string(identity::from_seed({static_cast<std::uint8_t>(peer + 1)}).id().as_string_view());
+}
+
+pb::EventBody text_body(std::uint64_t seq) {
+  pb::EventBody b;
+  b.set_seq(seq);
+  b.set_lamport(seq);
+  b.mutable_text()->set_text("line " + std::to_string(seq));
+  return b;
 }
 
 // One script: the setup byte, then operations with their arguments (room_driver.hpp).
@@ -43,11 +52,13 @@ public:
   }
   // A text event by `author` (a peer index), sent over `link`.
   room_script& event(std::uint8_t link, std::uint8_t author, std::uint64_t seq) {
-    pb::EventBody b;
-    b.set_seq(seq);
-    b.set_lamport(seq);
-    b.mutable_text()->set_text("line " + std::to_string(seq));
-    op(room_op::event).byte(link - 1).byte(author).bytes(b.SerializeAsString());
+    op(room_op::event).byte(link - 1).byte(author).bytes(text_body(seq).SerializeAsString());
+    return *this;
+  }
+  // Events 1..count of `author`, as the last answer to a Want with `tag`.
+  room_script& event_batch(std::uint8_t link, std::uint8_t author, std::uint16_t tag, std::uint8_t count) {
+    op(room_op::event_batch).byte(link - 1).byte(author).u16(tag).byte(1).byte(count);
+    for (std::uint64_t seq = 1; seq <= count; ++seq) w_.bytes(text_body(seq).SerializeAsString());
     return *this;
   }
   room_script& ack_last_ping(std::uint8_t peer) {
@@ -138,9 +149,43 @@ void link_seeds() {
   room_script(joiner).link_up(1, 0, true).tick(6000).write("joiner-hello-timeout");
 }
 
+pb::Frame want_frame(std::size_t author, std::uint64_t after, std::uint64_t upto, std::uint32_t tag) {
+  pb::Frame f;
+  f.mutable_want()->set_tag(tag);
+  auto* r = f.mutable_want()->add_ranges();
+  r->set_author(id_of_peer(author));
+  r->set_after(after);
+  r->set_upto(upto);
+  return f;
+}
+
+pb::Frame vector_frame(bool summary, std::size_t author, std::uint64_t seq) {
+  pb::Frame f;
+  auto* entry = summary ? f.mutable_summary()->add_contiguous() : f.mutable_members()->add_version_vector();
+  entry->set_author(id_of_peer(author));
+  entry->set_seq(seq);
+  if (summary) f.mutable_summary()->set_answer(true);
+  return f;
+}
+
+void history_seeds() {
+  room_script(three_linked_peers | with_store).say("one").say("two").event(1, 0, 1).event(1, 0, 2)
+      .frame(2, want_frame(0, 0, 2, 0)).frame(3, want_frame(3, 0, 2, 1)).write("store-serves-wants");
+  pb::Frame digest;
+  digest.mutable_digest()->set_digest(std::string(32, 'd'));
+  room_script(three_linked_peers | with_store).event(1, 1, 1).frame(2, digest).frame(2, vector_frame(true, 1, 3))
+      .tick(2100).write("digest-and-summary");
+  // A joiner with a store: the member list's vector opens catch-up, and a batch answers it.
+  room_script(joiner | with_store).link_up(1, 0, true)
+      .frame(1, [] { pb::Frame h; *h.mutable_hello() = room_driver::hello_of(0, room_driver::room_name); return h; }())
+      .frame(1, vector_frame(false, 1, 2)).tick(10).event_batch(1, 1, 1, 2).write("joiner-catch-up");
+  room_script(three_linked_peers).frame(1, want_frame(0, 0, 5, 0)).write("want-without-store");
+}
+
 }  // namespace
 
 void write_room_seeds() {
+  history_seeds();
   broadcast_seeds();
   membership_seeds();
   link_seeds();

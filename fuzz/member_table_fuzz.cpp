@@ -31,6 +31,10 @@ void merge_and_check(member_table& table, const member& incoming) {
   const member before = table.self();
   const merge_result result = table.merge(incoming);
   FUZZ_CHECK(table.size() <= max_members);
+  if (incoming.incarnation > max_incarnation) {
+    FUZZ_CHECK(result.outcome == merge_outcome::unchanged);
+    return;
+  }
   if (incoming.id == before.id) {
     FUZZ_CHECK(table.self().state == before.state);  // only we change our own state
     if (result.outcome == merge_outcome::refuted)
@@ -39,7 +43,7 @@ void merge_and_check(member_table& table, const member& incoming) {
   }
   if (result.outcome == merge_outcome::rejected) {
     FUZZ_CHECK(table.size() == max_members);
-    for (const member* m : table.all()) FUZZ_CHECK(is_live(m->state));
+    for (const member* m : table.all()) FUZZ_CHECK(is_live(m->state) || m->id == before.id);  // ours stays
     return;
   }
   const member* now = table.find(incoming.id);

@@ -41,12 +41,13 @@ config small_config(room_driver::role r) {
 
 }  // namespace
 
-room_driver::room_driver(role r)
+room_driver::room_driver(role r, bool with_store)
     : cfg_(small_config(r)),
       self_(self_key()),
       peers_(peer_keys()),
       now_{microseconds{1'000'000}, microseconds{1'700'000'000'000'000}} {
   core_ = std::make_unique<room>(cfg_, self_, now_, 42);
+  if (with_store) core_->restore({});
   core_->start("0.0.0.0:7000", now_);
   settle();
 }
@@ -73,7 +74,27 @@ void room_driver::perform(room_action& a) {
     check_datagram(*d->bytes);
   } else if (std::holds_alternative<action::finished>(a)) {
     finished_ = true;
+  } else if (auto* own = std::get_if<action::store_own>(&a)) {
+    store(own->event);  // the disk write done at once: the node answers when it is durable
+    core_->on_own_stored(own->event.seq, now_);
+  } else if (auto* received = std::get_if<action::store_events>(&a)) {
+    for (const auto& ev : received->events) store(ev);
+  } else if (auto* wanted = std::get_if<action::load_events>(&a)) {
+    core_->on_events_loaded(wanted->link, wanted->tag, load(wanted->ranges));
   }
+}
+
+void room_driver::store(const wire::verified_event& ev) {
+  stored_.try_emplace({ev.author, ev.seq.value}, ev.signed_event.SerializeAsString());
+}
+
+std::vector<std::string> room_driver::load(const std::vector<catch_up::range>& ranges) const {
+  std::vector<std::string> out;
+  for (const auto& r : ranges)
+    for (auto it = stored_.upper_bound({r.author, r.after.value});
+         it != stored_.end() && it->first.first == r.author && it->first.second <= r.upto.value; ++it)
+      out.push_back(it->second);
+  return out;
 }
 
 // What the room sends must be one well-formed frame within the limit its peers enforce.

@@ -9,6 +9,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/config.hpp"
 #include "crypto/identity.hpp"
@@ -30,6 +32,7 @@ enum class room_op : std::uint8_t {
   leave,
   dial_failed,   // peer
   list_members,
+  event_batch,   // link, author peer, tag (u16), last, count, EventBody bytes each: signed here
   count,
 };
 
@@ -40,7 +43,9 @@ public:
 
   // A founder starts the room; a joiner dials peer 0 and adopts the room of its hello.
   enum class role { founder, joiner };
-  explicit room_driver(role r);
+  // `with_store`: the room keeps history as a node with a data directory does (room::restore),
+  // and this driver is its store, in memory.
+  explicit room_driver(role r, bool with_store = false);
 
   room& core() { return *core_; }
   instant now() const { return now_; }
@@ -62,6 +67,8 @@ public:
 
 private:
   void perform(room_action& a);
+  void store(const wire::verified_event& ev);
+  std::vector<std::string> load(const std::vector<catch_up::range>& ranges) const;
   void check_frame(const std::string& bytes) const;
   void check_datagram(const std::string& bytes);
 
@@ -71,6 +78,7 @@ private:
   instant now_;
   std::unique_ptr<room> core_;
   std::map<peer_id, std::uint64_t> ping_nonces_;
+  std::map<std::pair<peer_id, std::uint64_t>, std::string> stored_;  // (author, seq) -> SignedEvent
   bool finished_ = false;
 };
 

@@ -1,8 +1,8 @@
 // node/room: every message handler of the room core, driven as a node drives it.
-// Input: a byte whose low bits say how many of the four peers are linked and past the hello
-// before the operations start (so most inputs begin in an established room) and whose bit 2
-// makes us a joiner; then operations (room_op in room_driver.hpp), each an opcode byte and
-// its arguments, until the input ends or the room has finished.
+// Input: a setup byte, then operations (room_op in room_driver.hpp), each an opcode byte and
+// its arguments, until the input ends or the room has finished. Setup bits 0-1: how many of
+// the four peers are linked and past the hello before the operations (so most inputs start in
+// an established room); bit 2: we are a joiner; bit 3: the room has a history store.
 #include "core/error.hpp"
 #include "fuzz/fuzz_input.hpp"
 #include "fuzz/room_driver.hpp"
@@ -79,6 +79,20 @@ void run(room_driver& r, room_op op, input_reader& in) {
       core.on_dial_failed(room_driver::addr_of(in.byte()), make_error_code(std::errc::connection_refused), now);
       break;
     case room_op::list_members: core.list_members(); break;
+    case room_op::event_batch: {
+      const auto link = link_from(in);
+      const std::size_t author = in.byte();
+      pb::Frame f;
+      f.mutable_event_batch()->set_tag(in.u16());
+      f.mutable_event_batch()->set_last(in.byte() & 1);
+      for (int n = in.byte() % 8; n > 0; --n) {
+        pb::EventBody body;
+        if (body.ParseFromString(in.bytes()))
+          f.mutable_event_batch()->add_events(r.signed_event(author, body).event().SerializeAsString());
+      }
+      core.on_frame(link, f, now);
+      break;
+    }
     case room_op::count: break;
   }
 }
@@ -89,7 +103,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   input_reader in(data, size);
   const std::uint8_t setup = in.byte();
   const bool joiner = setup & 4;
-  room_driver r(joiner ? room_driver::role::joiner : room_driver::role::founder);
+  const bool with_store = setup & 8;
+  room_driver r(joiner ? room_driver::role::joiner : room_driver::role::founder, with_store);
   for (std::size_t peer = 0; peer < (setup & 3u); ++peer) link_up_and_hello(r, peer, joiner);
   while (!in.empty() && !r.finished()) {
     const auto op = static_cast<room_op>(in.byte() % static_cast<std::uint8_t>(room_op::count));

@@ -69,8 +69,5 @@ struct catch_up_under_test {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  input_reader in(data, size);
-  catch_up_under_test t;
-  while (!in.empty()) t.run(in.byte(), in);
-  return 0;
+  return peerchat::fuzz::run_operations<catch_up_under_test>(data, size);
 }

@@ -73,8 +73,5 @@ struct detector_under_test {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  input_reader in(data, size);
-  detector_under_test t;
-  while (!in.empty()) t.run(in.byte(), in);
-  return 0;
+  return peerchat::fuzz::run_operations<detector_under_test>(data, size);
 }

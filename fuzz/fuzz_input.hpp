@@ -63,6 +63,16 @@ private:
   std::string out_;
 };
 
+// The body of a target whose input is a list of operations: a fresh `T` per input, and
+// T::run(opcode, in) for each operation until the input ends.
+template <class T>
+int run_operations(const std::uint8_t* data, std::size_t size) {
+  input_reader in(data, size);
+  T under_test;
+  while (!in.empty()) under_test.run(in.byte(), in);
+  return 0;
+}
+
 // A broken invariant: report and abort, so libFuzzer keeps the input as a crash. Unlike
 // assert() it stays on whatever the build type.
 [[noreturn]] inline void invariant_broken(const char* what, const char* file, int line) {

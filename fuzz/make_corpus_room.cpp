@@ -104,17 +104,24 @@ pb::Frame refs_frame(bool graft, std::size_t author, std::uint64_t seq) {
   return f;
 }
 
+pb::Frame vector_frame(bool summary, std::size_t author, std::uint64_t seq) {
+  pb::Frame f;
+  auto* entry = summary ? f.mutable_summary()->add_contiguous() : f.mutable_members()->add_version_vector();
+  entry->set_author(id_of_peer(author));
+  entry->set_seq(seq);
+  if (summary) f.mutable_summary()->set_answer(true);
+  return f;
+}
+
 void broadcast_seeds() {
   room_script(three_linked_peers).event(1, 0, 1).event(2, 0, 1).event(3, 1, 1).say("hi").tick(30).write("events-and-duplicates");
   room_script(three_linked_peers).event(1, 0, 3).event(1, 0, 1).tick(2500).event(2, 0, 2).tick(100).write("reordered-and-late");
   room_script(three_linked_peers).frame(2, refs_frame(false, 1, 1)).tick(300).tick(200).event(2, 1, 1).write("ihave-then-graft");
   room_script(three_linked_peers).say("a").frame(1, refs_frame(true, 3, 1)).write("graft-own-event");
-  pb::Frame prune, summary;
+  pb::Frame prune;
   prune.mutable_prune()->set_author(id_of_peer(0));
-  auto* entry = summary.mutable_summary()->add_contiguous();
-  entry->set_author(id_of_peer(0));
-  entry->set_seq(3);
-  room_script(three_linked_peers).event(1, 0, 1).frame(2, prune).frame(3, summary).tick(2100).write("prune-and-summary");
+  room_script(three_linked_peers).event(1, 0, 1).frame(2, prune).frame(3, vector_frame(true, 0, 3)).tick(2100)
+      .write("prune-and-summary");
 }
 
 void membership_seeds() {
@@ -159,14 +166,6 @@ pb::Frame want_frame(std::size_t author, std::uint64_t after, std::uint64_t upto
   return f;
 }
 
-pb::Frame vector_frame(bool summary, std::size_t author, std::uint64_t seq) {
-  pb::Frame f;
-  auto* entry = summary ? f.mutable_summary()->add_contiguous() : f.mutable_members()->add_version_vector();
-  entry->set_author(id_of_peer(author));
-  entry->set_seq(seq);
-  if (summary) f.mutable_summary()->set_answer(true);
-  return f;
-}
 
 void history_seeds() {
   room_script(three_linked_peers | with_store).say("one").say("two").event(1, 0, 1).event(1, 0, 2)

@@ -179,6 +179,8 @@ void history_seeds() {
       .frame(1, [] { pb::Frame h; *h.mutable_hello() = room_driver::hello_of(0, room_driver::room_name); return h; }())
       .frame(1, vector_frame(false, 1, 2)).tick(10).event_batch(1, 1, 1, 2).write("joiner-catch-up");
   room_script(three_linked_peers).frame(1, want_frame(0, 0, 5, 0)).write("want-without-store");
+  room_script(three_linked_peers).frame(1, want_frame(0, UINT64_MAX - 1, UINT64_MAX, 0))
+      .write("want-up-to-the-highest-seq");
 }
 
 }  // namespace

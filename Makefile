@@ -30,8 +30,12 @@ run: build
 test: build
 	@ctest --preset $(PRESET)
 
+# Unit, simulator and history tests; the e2e and bench labels are left out: real processes
+# under ASan on two loaded cores miss SWIM's 200 ms probe deadlines and links drop, which
+# tests timing, not memory safety (`make test PRESET=asan` runs them all).
 test-asan:
-	@$(MAKE) --no-print-directory test PRESET=asan
+	@$(MAKE) --no-print-directory build PRESET=asan
+	@ctest --preset asan --label-exclude 'e2e|bench'
 
 fuzz-build: deps
 	@cmake --preset fuzz >/dev/null

@@ -1,4 +1,5 @@
-# Front door: `make run` starts a node, `make test` runs every test, `make bench` measures
+# Front door: `make run` starts a node (a closed room with a random secret kept in its data
+# directory, or JOIN=INVITE to join one), `make test` runs every test, `make bench` measures
 # (bench/README.md; BENCH="suite readme --repeat 3" for the full table), `make test-asan` runs
 # the tests under ASan + UBSan, `make fuzz` runs every fuzz target for FUZZ_SECONDS each.
 # All set up the machine first.
@@ -25,7 +26,7 @@ build: configure
 	@cmake --build --preset $(PRESET)
 
 run: build
-	@$(BIN) --name "$(NAME)" --listen "$(LISTEN)" $(if $(JOIN),--join "$(JOIN)") --run-hint make $(ARGS)
+	@$(BIN) --name "$(NAME)" --listen "$(LISTEN)" $(if $(JOIN),--join "$(JOIN)") --closed --run-hint make $(ARGS)
 
 test: build
 	@ctest --preset $(PRESET)

@@ -17,8 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   room_driver r(joiner ? room_driver::role::joiner : room_driver::role::founder);
   const std::size_t peer = joiner ? 0 : (flags >> 2) % room_driver::peer_count;
   const bool we_dialed = joiner || (flags & 2);
-  r.core().on_link_up(1, r.peer(peer).id(), we_dialed ? room_driver::addr_of(peer) : "",
-                      "127.0.0.1", r.now());
+  r.link_up(1, peer, we_dialed);
   r.settle();
   r.core().on_frame(1, frame, r.now());
   r.settle();

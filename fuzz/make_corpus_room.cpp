@@ -73,6 +73,14 @@ public:
     op(room_op::nick).bytes(name);
     return *this;
   }
+  room_script& direct(const std::string& who, const std::string& text) {
+    op(room_op::direct).bytes(who).bytes(text);
+    return *this;
+  }
+  room_script& whois(const std::string& query) {
+    op(room_op::whois).bytes(query);
+    return *this;
+  }
   room_script& leave() {
     op(room_op::leave);
     return *this;
@@ -154,6 +162,12 @@ void link_seeds() {
   room_script(three_linked_peers).link_up(5, 0, true).frame(5, hello).write("duplicate-link");
   room_script(joiner | 1).event(1, 2, 1).say("joined").nick("newname").leave().write("joiner-talks-and-leaves");
   room_script(joiner).link_up(1, 0, true).tick(6000).write("joiner-hello-timeout");
+  room_script(three_linked_peers | with_store).direct("peer1", "psst").whois("peer2").tick(5500)
+      .write("direct-message-and-whois");
+  pb::Frame closed_hello;
+  *closed_hello.mutable_hello() = room_driver::hello_of(3, room_driver::room_name);
+  closed_hello.mutable_hello()->set_closed(true);
+  room_script(0).link_up(4, 3, false).frame(4, closed_hello).write("hello-from-a-closed-room");
 }
 
 pb::Frame want_frame(std::size_t author, std::uint64_t after, std::uint64_t upto, std::uint32_t tag) {

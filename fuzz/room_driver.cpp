@@ -58,6 +58,12 @@ std::optional<std::uint64_t> room_driver::last_ping_nonce(std::size_t i) const {
   return it->second;
 }
 
+void room_driver::link_up(link_id link, std::size_t peer, bool we_dialed) {
+  session_exporter exporter{};  // one per link, as each TLS session has its own
+  exporter[0] = static_cast<std::uint8_t>(link);
+  core_->on_link_up(link, this->peer(peer).id(), we_dialed ? addr_of(peer) : "", "127.0.0.1", exporter, now_);
+}
+
 void room_driver::settle() {
   for (auto actions = core_->take_actions(); !actions.empty(); actions = core_->take_actions())
     for (auto& a : actions) perform(a);

@@ -33,6 +33,8 @@ enum class room_op : std::uint8_t {
   dial_failed,   // peer
   list_members,
   event_batch,   // link, author peer, tag (u16), last, count, EventBody bytes each: signed here
+  direct,        // recipient (name or id prefix), text
+  whois,         // query
   count,
 };
 
@@ -59,6 +61,10 @@ public:
 
   // Runs the room's actions until it is quiet, checking each and the room's bounds.
   void settle();
+
+  // A link to `peer` finished TLS (we dialed its address, or it dialed us); the one place that
+  // speaks room::on_link_up, so a change of that signature is fixed here only.
+  void link_up(link_id link, std::size_t peer, bool we_dialed);
 
   // What honest peers send, so inputs can reach past the hello and the signature checks.
   static wire::pb::Hello hello_of(std::size_t peer, const std::string& room);

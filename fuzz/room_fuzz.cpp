@@ -20,8 +20,7 @@ peerchat::link_id link_from(input_reader& in) { return in.byte() % 8 + 1; }
 // A joiner's first link is the one it dialed to join; the others dial us.
 void link_up_and_hello(room_driver& r, std::size_t peer, bool joiner) {
   const peerchat::link_id link = 1 + peer;  // the ids operations name too
-  const std::string dialed = joiner && peer == 0 ? room_driver::addr_of(0) : "";
-  r.core().on_link_up(link, r.peer(peer).id(), dialed, "127.0.0.1", r.now());
+  r.link_up(link, peer, joiner && peer == 0);
   pb::Frame f;
   *f.mutable_hello() = room_driver::hello_of(peer, room_driver::room_name);
   r.core().on_frame(link, f, r.now());
@@ -36,7 +35,7 @@ void run(room_driver& r, room_op op, input_reader& in) {
       const auto link = link_from(in);
       const std::size_t peer = in.byte();
       const bool we_dialed = in.byte() & 1;
-      core.on_link_up(link, r.peer(peer).id(), we_dialed ? room_driver::addr_of(peer) : "", "127.0.0.1", now);
+      r.link_up(link, peer, we_dialed);
       break;
     }
     case room_op::frame: {
@@ -93,6 +92,12 @@ void run(room_driver& r, room_op op, input_reader& in) {
       core.on_frame(link, f, now);
       break;
     }
+    case room_op::direct: {
+      std::string who = in.bytes();
+      core.send_direct(who, in.bytes(), now);
+      break;
+    }
+    case room_op::whois: core.whois(in.bytes()); break;
     case room_op::count: break;
   }
 }

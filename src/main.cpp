@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "core/config.hpp"
+#include "core/invite.hpp"
 #include "crypto/identity.hpp"
 #include "history/store.hpp"
+#include "crypto/room_secret.hpp"
+#include "crypto/secret_file.hpp"
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
 
@@ -24,6 +27,50 @@ std::string default_data_dir(const std::string& name) {
   std::filesystem::path base = xdg && *xdg ? xdg : (home ? std::filesystem::path(home) / ".local/share" : ".");
   // One directory per name, so several people can try peerchat on one machine.
   return (base / "peerchat" / name).string();
+}
+
+// --join may be an invite: its addresses are dialed in turn, and its room and secret apply
+// unless --room or --secret say otherwise.
+bool take_invite(peerchat::config& cfg) {
+  if (!peerchat::is_invite(cfg.join)) return true;
+  std::string error;
+  const auto inv = peerchat::parse_invite(cfg.join, error);
+  if (!inv) {
+    spdlog::error("--join: {}", error);
+    return false;
+  }
+  cfg.join = inv->addrs.front();
+  cfg.join_fallbacks.assign(inv->addrs.begin() + 1, inv->addrs.end());
+  if (cfg.room.empty()) cfg.room = inv->room;
+  if (cfg.secret.empty()) cfg.secret = inv->secret;
+  return true;
+}
+
+// The secret in force: --secret, --secret-file, and with --closed the one saved in the data
+// directory (a founder with none gets a fresh random one). With --closed the secret in force
+// is saved, so a restart on the same data directory stays in the same closed room.
+bool resolve_room_secret(peerchat::config& cfg, const std::string& secret_file, bool closed) {
+  namespace pc = peerchat;
+  std::error_code ec;
+  if (!secret_file.empty()) {
+    cfg.secret = pc::read_secret_file(secret_file, ec);
+    if (ec) {
+      spdlog::error("cannot use secret file {}: {}", secret_file, ec.message());
+      return false;
+    }
+  }
+  if (!closed) return true;
+  const std::string saved = pc::load_saved_room_secret(cfg.data_dir, ec);
+  if (ec) {
+    spdlog::error("cannot read the saved room secret in {}: {}", cfg.data_dir, ec.message());
+    return false;
+  }
+  if (cfg.secret.empty()) cfg.secret = saved;
+  if (cfg.secret.empty() && cfg.join.empty()) cfg.secret = pc::random_room_secret();
+  if (cfg.secret.empty() || cfg.secret == saved) return true;
+  pc::save_room_secret(cfg.data_dir, cfg.secret, ec);
+  if (ec) spdlog::warn("cannot save the room secret in {}: {}", cfg.data_dir, ec.message());
+  return true;
 }
 
 void add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
@@ -47,8 +94,19 @@ int main(int argc, char** argv) {
   auto* name_option = app.add_option("--name", cfg.name, "display name (default: the last one used, or $USER)");
   app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
       ->capture_default_str();
-  app.add_option("--join", cfg.join, "HOST:PORT of any member of the room to join");
+  app.add_option("--join", cfg.join, "an invite (peerchat://...) or HOST:PORT of any member of the room to join");
   app.add_option("--room", cfg.room, "room name (default: a new random one, or the joined member's)");
+  std::string secret_file;
+  bool closed = false;
+  auto* secret_option = app.add_option("--secret", cfg.secret,
+      "close the room: members prove they know TEXT, which is never sent (others see it in ps: "
+      "prefer --secret-file)")
+      ->check(CLI::Validator([](const std::string& s) { return s.empty() ? "the room secret is empty" : ""; },
+                             "TEXT", "non-empty"));
+  app.add_option("--secret-file", secret_file, "like --secret, read from PATH (a trailing newline is ignored)")
+      ->excludes(secret_option);
+  app.add_flag("--closed", closed,
+               "closed room with the secret saved in DATA_DIR/room.secret; a new room gets a random one");
   app.add_option("--data-dir", cfg.data_dir, "identity and state (default: $XDG_DATA_HOME/peerchat/NAME)");
   app.add_flag("--json", json, "machine mode: commands on stdin, one JSON event per line on stdout");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
@@ -57,6 +115,21 @@ int main(int argc, char** argv) {
   app.add_option("--history-limit", cfg.history_limit,
                  "history fetched at join and kept: the newest N events (0: all)")
       ->capture_default_str();
+  app.add_option("--max-pending-links", cfg.max_pending_links,
+                 "connections still in their TLS or hello handshake, at most")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--connection-rate", cfg.connections_per_address_per_s,
+                 "connections accepted per second from one address (after the burst)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  app.add_option("--connection-burst", cfg.connections_per_address_burst,
+                 "connections accepted from one address in a burst")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e6));
+  app.add_option("--member-event-rate", cfg.events_per_member_per_s,
+                 "events accepted per second from one member (after the burst; 0: unlimited)")
+      ->capture_default_str()->check(CLI::Range(0.0, 1e6));
+  app.add_option("--member-event-burst", cfg.events_per_member_burst,
+                 "events accepted from one member in a burst")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e7));
   add_millis(app, "--probe-interval-ms", cfg.probe_interval, "SWIM: one member probed per interval");
   add_millis(app, "--probe-timeout-ms", cfg.probe_timeout, "SWIM: wait this long for an ack before indirect probes");
   app.add_option("--indirect-probes", cfg.indirect_probes, "SWIM: members asked to probe on our behalf")
@@ -74,8 +147,10 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death
 
   if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir(cfg.name);
+  if (!take_invite(cfg)) return 1;
   try {
     peerchat::crypto_init();
+    if (!resolve_room_secret(cfg, secret_file, closed)) return 1;
     std::error_code ec;
     const auto id = peerchat::identity::load_or_create(cfg.data_dir, ec);
     if (ec) {

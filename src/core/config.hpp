@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace peerchat {
 
@@ -17,7 +18,13 @@ struct config {
   std::string room;        // empty when joining: adopt the room of the member we join through
   std::string listen = "0.0.0.0:0";  // port 0: the OS picks one and `ready` reports it
   std::string join;        // HOST:PORT of any member, empty to found a room
+  // More addresses of the same member (an invite may list several), dialed in turn while
+  // the previous one cannot be reached.
+  std::vector<std::string> join_fallbacks;
   std::string data_dir;    // holds the identity key (mode 0600) and the history database
+  // A closed room's secret (--secret, --secret-file, an invite); empty for an open room. It
+  // never crosses the wire: links prove knowledge of it (src/crypto/room_secret.hpp).
+  std::string secret;
 
   // A frame larger than this closes the link before anything is allocated. Chat frames are
   // small; 1 MiB leaves room for member lists of thousands and for file chunks later.
@@ -33,8 +40,18 @@ struct config {
   // diameter (and so broadcast hops) grows as log N while each node's cost stays constant.
   std::size_t active_view = 6;
   // Connections still in TLS or hello, on top of the active view: a flood of half-open
-  // connections costs at most this many slots.
+  // connections costs at most this many slots (each closed after handshake_timeout).
   std::size_t max_pending_links = 64;
+  // Connections accepted from one IP address: bursts of 20, then 5 per second. Members dial
+  // a few peers when they join or heal; a thousand connections from one place are a flood.
+  double connections_per_address_per_s = 5;
+  double connections_per_address_burst = 20;
+  // Events accepted per member: bursts of 500 (a paste, a catch-up), then 100 per second. A
+  // member beyond it is muted for flood_mute: its events are dropped, unverified, by every
+  // honest node, so a flood dies at its neighbours. 0: unlimited (benchmarks).
+  double events_per_member_per_s = 100;
+  double events_per_member_burst = 500;
+  std::chrono::milliseconds flood_mute{10000};
   // SWIM failure detection. One probe per interval; an ack is due within probe_timeout on
   // loopback or a LAN (raise both on slow links). A suspicion stands for
   // suspicion_mult * max(1, log10 N) * probe_interval before the member is declared failed:

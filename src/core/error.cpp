@@ -36,6 +36,9 @@ public:
       case errc::storage_full: return "storage full";
       case errc::storage_failed: return "storage I/O error";
       case errc::sequence_not_next: return "not the author's next sequence number";
+      case errc::wrong_room_secret: return "wrong room secret";
+      case errc::secret_file_unreadable: return "secret file unreadable";
+      case errc::secret_empty: return "the room secret is empty";
     }
     return "unknown peerchat error " + std::to_string(code);
   }

@@ -33,6 +33,10 @@ enum class errc {
   storage_full,
   storage_failed,
   sequence_not_next,
+  // closed rooms
+  wrong_room_secret,
+  secret_file_unreadable,
+  secret_empty,
 };
 
 const std::error_category& peerchat_category() noexcept;

@@ -36,6 +36,13 @@ std::optional<peer_id> peer_id::from_hex(std::string_view hex) {
   return peer_id{key};
 }
 
+std::string fingerprint(const peer_id& id) {
+  const std::string hex = id.hex();
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 4) out += (i ? " " : "") + hex.substr(i, 4);
+  return out;
+}
+
 std::string peer_id::hex() const { return to_hex(key_.data(), key_.size()); }
 std::string event_id::hex() const { return to_hex(hash_.data(), hash_.size()); }
 

@@ -69,6 +69,10 @@ private:
 
 std::string to_hex(const std::uint8_t* data, std::size_t size);
 
+// The whole key as 16 groups of 4 hex digits, to read aloud or compare side by side out of
+// band; it starts with the short id shown beside names.
+std::string fingerprint(const peer_id& id);
+
 }  // namespace peerchat
 
 template <>

@@ -77,4 +77,12 @@ std::optional<peer_id> peer_id_from_session(SSL* ssl) {
   return peer_id{raw};
 }
 
+std::optional<session_exporter> room_proof_exporter(SSL* ssl) {
+  session_exporter out{};
+  if (SSL_export_keying_material(ssl, out.data(), out.size(), room_proof_exporter_label.data(),
+                                 room_proof_exporter_label.size(), nullptr, 0, 0) != 1)
+    return std::nullopt;
+  return out;
+}
+
 }  // namespace peerchat

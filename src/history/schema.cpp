@@ -49,7 +49,21 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr migration all[] = {{version_1}};
+// Private messages, kept by their sender and recipient only. status: 0 delivered, 1 pending,
+// 2 failed; an outgoing message stays pending until its recipient's signed receipt comes.
+constexpr const char* version_2 = R"sql(
+CREATE TABLE direct_messages (
+  id       BLOB PRIMARY KEY CHECK (length(id) = 16),
+  peer     BLOB NOT NULL CHECK (length(peer) = 32),
+  outgoing INTEGER NOT NULL,
+  sent_us  INTEGER NOT NULL,
+  text     TEXT NOT NULL,
+  status   INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX direct_messages_pending ON direct_messages (status) WHERE status = 1;
+)sql";
+
+constexpr migration all[] = {{version_1}, {version_2}};
 
 }  // namespace
 

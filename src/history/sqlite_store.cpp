@@ -59,6 +59,12 @@ sqlite_store::sqlite_store(file_lock lock, std::unique_ptr<sqlite::connection> d
                     "SELECT peer, addr, last_seen_us FROM peer_addresses "
                     "ORDER BY last_seen_us DESC LIMIT ?1"),
       set_meta_(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"),
-      get_meta_(*db_, "SELECT value FROM meta WHERE key = ?1") {}
+      get_meta_(*db_, "SELECT value FROM meta WHERE key = ?1"),
+      save_direct_(*db_,
+                   "INSERT INTO direct_messages (id, peer, outgoing, sent_us, text, status) "
+                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET status = ?6"),
+      pending_directs_(*db_,
+                       "SELECT id, peer, outgoing, sent_us, text, status FROM direct_messages "
+                       "WHERE status = 1 AND outgoing = 1 ORDER BY sent_us LIMIT ?1") {}
 
 }  // namespace peerchat::history

@@ -36,6 +36,8 @@ public:
                                     std::chrono::microseconds seen_at) override;
   std::vector<peer_address> recent_peer_addresses(std::size_t k, std::error_code& ec) override;
   std::error_code set_meta(meta_key key, std::string_view value) override;
+  std::error_code save_direct(const stored_direct& message) override;
+  std::vector<stored_direct> pending_directs(std::size_t k, std::error_code& ec) override;
   std::optional<std::string> meta(meta_key key, std::error_code& ec) override;
 
 private:
@@ -79,6 +81,8 @@ private:
   sqlite::statement recent_peers_;
   sqlite::statement set_meta_;
   sqlite::statement get_meta_;
+  sqlite::statement save_direct_;
+  sqlite::statement pending_directs_;
 };
 
 }  // namespace peerchat::history

@@ -110,4 +110,31 @@ std::optional<std::string> sqlite_store::meta(meta_key key, std::error_code& ec)
   });
 }
 
+std::error_code sqlite_store::save_direct(const stored_direct& message) {
+  return sqlite::guarded([&] {
+    sqlite::use q(save_direct_);
+    q.bind_blob(1, message.id)
+        .bind_blob(2, message.peer.as_string_view())
+        .bind(3, std::int64_t{message.outgoing})
+        .bind(4, static_cast<std::int64_t>(message.sent_at.count()))
+        .bind_text(5, message.text)
+        .bind(6, static_cast<std::int64_t>(message.status))
+        .step();
+  });
+}
+
+std::vector<stored_direct> sqlite_store::pending_directs(std::size_t k, std::error_code& ec) {
+  return sqlite::guarded<std::vector<stored_direct>>(ec, [&] {
+    std::vector<stored_direct> out;
+    sqlite::use q(pending_directs_);
+    q.bind(1, as_limit(k));
+    while (q.step())
+      if (auto peer = peer_id::from_bytes(q.column_blob(1)))
+        out.push_back({std::string(q.column_blob(0)), *peer, q.column_int(2) != 0,
+                       std::chrono::microseconds{q.column_int(3)}, std::string(q.column_text(4)),
+                       static_cast<direct_status>(q.column_int(5))});
+    return out;
+  });
+}
+
 }  // namespace peerchat::history

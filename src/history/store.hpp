@@ -91,6 +91,17 @@ struct append_report {
 
 enum class meta_key { room_name, display_name };
 
+// A private message at its sender or recipient.
+enum class direct_status { delivered = 0, pending = 1, failed = 2 };
+struct stored_direct {
+  std::string id;  // 16 bytes
+  peer_id peer;    // the other party
+  bool outgoing = false;
+  std::chrono::microseconds sent_at{0};
+  std::string text;
+  direct_status status = direct_status::pending;
+};
+
 struct peer_address {
   peer_id peer;
   std::string addr;  // HOST:PORT
@@ -145,6 +156,10 @@ public:
   // Most recently seen first, at most `k`.
   virtual std::vector<peer_address> recent_peer_addresses(std::size_t k, std::error_code& ec) = 0;
   virtual std::error_code set_meta(meta_key key, std::string_view value) = 0;
+  // Inserts a private message, or updates the status of one already kept (same id).
+  virtual std::error_code save_direct(const stored_direct& message) = 0;
+  // Our messages still waiting for a receipt, oldest first, at most `k`.
+  virtual std::vector<stored_direct> pending_directs(std::size_t k, std::error_code& ec) = 0;
   virtual std::optional<std::string> meta(meta_key key, std::error_code& ec) = 0;
 };
 

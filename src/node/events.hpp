@@ -29,7 +29,11 @@ struct member_info {
 
 namespace ui_event {
 
-struct ready { peer_info self; std::string room; };
+struct ready {
+  peer_info self;
+  std::string room;
+  std::string invite{};  // filled in by the node: what /invite would print
+};
 struct member_joined { peer_info peer; };
 struct member_left { peer_info peer; leave_reason reason; };
 struct message {
@@ -67,12 +71,49 @@ struct error { std::string message; };
 struct history { std::vector<message> events; };
 // Catch-up finished: the history from before we (re)joined is stored.
 struct synced { std::uint64_t events = 0; std::uint64_t unavailable = 0; };
+// A private message, received or sent by us (our own are echoed, like room lines).
+struct direct {
+  std::string id;  // hex
+  peer_info from;
+  peer_info to;
+  std::string text;
+  microseconds sent{0};
+};
+enum class direct_state { delivered = 0, pending = 1, failed = 2 };  // as the store keeps them
+struct direct_status { std::string id; direct_state status; std::string detail; };
+inline const char* to_string(direct_state s) {
+  return s == direct_state::delivered ? "delivered" : s == direct_state::pending ? "pending" : "failed";
+}
+// Answers /whois: everything this node knows of one member.
+struct whois {
+  member_info member;
+  std::string fingerprint;          // the full key, grouped (core/ids.hpp)
+  std::vector<std::string> names;   // every name seen with this key, first seen first
+  bool linked = false;              // we hold a direct link to it
+  bool self = false;
+};
+// Something the user should look at; the room goes on. kind "name-collision": `name`, last
+// seen with the keys in `seen_with`, is now used by `peer` as well.
+struct warning {
+  std::string kind;
+  std::string message;
+  std::string name;
+  peer_info peer;
+  std::vector<peer_id> seen_with;
+};
+// Answers /invite: peerchat://ADDRS/ROOM#SECRET (src/core/invite.hpp).
+struct invite {
+  std::string url;
+  bool qr = false;  // the user asked to see it as a QR code too
+};
 
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
                                 ui_event::message, ui_event::nick, ui_event::nodes,
                                 ui_event::help, ui_event::error, ui_event::stats,
-                                ui_event::history, ui_event::synced>;
+                                ui_event::history, ui_event::synced, ui_event::direct,
+                                ui_event::direct_status, ui_event::invite, ui_event::whois,
+                                ui_event::warning>;
 
 }  // namespace peerchat

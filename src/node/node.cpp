@@ -25,8 +25,10 @@
 #include "core/address.hpp"
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
+#include "core/invite.hpp"
 #include "crypto/tls.hpp"
 #include "net/link.hpp"
+#include "net/local_addresses.hpp"
 #include "node/room.hpp"
 #include "wire/frame.hpp"
 
@@ -92,8 +94,30 @@ asio::awaitable<void> node::impl::accept_loop() {
       spdlog::warn("accept failed: {}", ec.message());
       continue;
     }
+    boost::system::error_code ignored;
+    const auto remote = socket.remote_endpoint(ignored);
+    if (!admit_connection(ignored ? std::string("?") : remote.address().to_string())) {
+      socket.close(ignored);
+      continue;
+    }
     asio::co_spawn(ioc, secure(std::move(socket), {}), asio::detached);
   }
+}
+
+// Before any TLS work: a bounded number of handshakes at once, and a bounded rate from any
+// one address. Refusals are summed up in the log, not one line each.
+bool node::impl::admit_connection(const std::string& ip) {
+  const bool admitted = handshakes < cfg.max_pending_links &&
+                        accepts_per_address.take(ip, clock.now().mono);
+  if (admitted) return true;
+  ++refused_connections;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusals_logged_at >= std::chrono::seconds(5)) {
+    refusals_logged_at = now;
+    spdlog::warn("refused {} connection(s) so far: too many handshakes at once or too many from {}",
+                 refused_connections, ip);
+  }
+  return false;
 }
 
 asio::awaitable<void> node::impl::dial(std::string addr) {
@@ -128,6 +152,11 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
   const std::string ip = ec ? std::string("?") : remote.address().to_string();
   const std::string who = ec ? ip : host_port{ip, remote.port()}.str();
   socket.set_option(tcp::no_delay(true), ec);
+  ++handshakes;
+  struct handshake_slot {
+    std::size_t& count;
+    ~handshake_slot() { --count; }
+  } slot{handshakes};
   tls_stream stream(std::move(socket), tls);
   asio::steady_timer timeout(ioc, cfg.handshake_timeout);
   const auto side = dialed_addr.empty() ? asio::ssl::stream_base::server : asio::ssl::stream_base::client;
@@ -135,7 +164,9 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
                           timeout.async_wait(asio::use_awaitable));
   if (winner.index() == 1) ec = asio::error::timed_out;
   std::optional<peer_id> peer;
+  std::optional<session_exporter> exporter;
   if (!ec && !(peer = peer_id_from_session(stream.native_handle()))) ec = asio::error::access_denied;
+  if (!ec && !(exporter = room_proof_exporter(stream.native_handle()))) ec = asio::error::access_denied;
   if (ec) {
     if (ec == asio::error::timed_out) spdlog::warn("TLS handshake failed with {}: timed out", who);
     else spdlog::warn("TLS handshake failed with {}: {}", who, ec.message());
@@ -143,10 +174,11 @@ asio::awaitable<void> node::impl::secure(tcp::socket socket, std::string dialed_
     co_return;
   }
   if (finishing) co_return;
-  adopt(std::move(stream), *peer, std::move(dialed_addr), ip);
+  adopt(std::move(stream), *peer, *exporter, std::move(dialed_addr), ip);
 }
 
-void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip) {
+void node::impl::adopt(tls_stream stream, const peer_id& peer, const session_exporter& exporter,
+                       std::string dialed_addr, std::string ip) {
   const link_id lid = next_link++;
   auto l = std::make_shared<link>(
       std::move(stream), cfg,
@@ -168,7 +200,7 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, std::string diale
       [this] { release_input(); });
   links.emplace(lid, l);
   l->start();
-  input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), now); });
+  input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), exporter, now); });
 }
 
 void node::impl::pump() {
@@ -198,6 +230,7 @@ void node::impl::execute(room_action& a) {
           if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
           note_side_effects(act.event);
+          if (auto* ready = std::get_if<ui_event::ready>(&act.event)) ready->invite = invite_url();
           sink(act.event);
         } else if constexpr (std::is_same_v<T, action::log>) {
           spdlog::log(act.routine ? spdlog::level::debug : spdlog::level::warn, "{}", act.line);
@@ -209,6 +242,8 @@ void node::impl::execute(room_action& a) {
           for (auto& ev : act.events) received_pending.push_back(std::move(ev));
         } else if constexpr (std::is_same_v<T, action::load_events>) {
           load_for(act);
+        } else if constexpr (std::is_same_v<T, action::store_direct>) {
+          save_direct(act.record);
         } else if constexpr (std::is_same_v<T, action::remember_peer>) {
           if (history)
             history->submit([peer = act.peer, addr = std::move(act.addr), seen = clock.now().wall](history::store& s) {
@@ -275,6 +310,19 @@ ui_event::stats node::impl::stats() const {
   return out;
 }
 
+// Every address we can be dialed at (the interfaces', then what members saw us as), the room
+// and its secret: what a newcomer needs, in one line.
+std::string node::impl::invite_url() const {
+  peerchat::invite inv{dialable_addresses(listen_addr), core.room_name(), cfg.secret};
+  const std::string& seen_as = core.members().self().addr;
+  const auto seen = parse_host_port(seen_as);
+  if (seen && !is_unspecified_host(seen->host) &&
+      std::find(inv.addrs.begin(), inv.addrs.end(), seen_as) == inv.addrs.end())
+    inv.addrs.push_back(seen_as);
+  if (inv.addrs.size() > max_invite_addrs) inv.addrs.resize(max_invite_addrs);
+  return format_invite(inv);
+}
+
 bool node::impl::backed_up() const {
   if (own_pending.size() > cfg.send_queue_max_frames / 8) return true;  // the disk is behind
   const auto now = std::chrono::steady_clock::now();
@@ -323,9 +371,8 @@ std::error_code node::run() {
   const auto bound = n.acceptor.local_endpoint();
   asio::co_spawn(n.ioc, n.accept_loop(), asio::detached);
   asio::co_spawn(n.ioc, n.datagram_loop(), asio::detached);
-  n.input([&](instant now) {
-    n.core.start(host_port{bound.address().to_string(), bound.port()}.str(), now);
-  });
+  n.listen_addr = host_port{bound.address().to_string(), bound.port()}.str();
+  n.input([&](instant now) { n.core.start(n.listen_addr, now); });
   n.ioc.run();
   return n.result;
 }
@@ -350,8 +397,24 @@ void node::report_stats() {
   asio::dispatch(impl_->ioc, [this] { impl_->sink(impl_->stats()); });
 }
 
+void node::whois(std::string query) {
+  asio::dispatch(impl_->ioc, [this, q = std::move(query)] {
+    impl_->input([&](instant) { impl_->core.whois(q); });
+  });
+}
+
+void node::invite(bool qr) {
+  asio::dispatch(impl_->ioc, [this, qr] { impl_->sink(ui_event::invite{impl_->invite_url(), qr}); });
+}
+
 void node::when_send_queues_low(std::function<void()> resume) {
   asio::dispatch(impl_->ioc, [this, r = std::move(resume)]() mutable { impl_->hold_input(std::move(r)); });
+}
+
+void node::send_direct(std::string who, std::string text) {
+  asio::dispatch(impl_->ioc, [this, w = std::move(who), t = std::move(text)]() mutable {
+    impl_->input([&](instant now) { impl_->core.send_direct(w, std::move(t), now); });
+  });
 }
 
 void node::show_history(std::size_t n) {

@@ -42,10 +42,13 @@ public:
   boost::asio::io_context& context();
 
   void say(std::string text);
+  void send_direct(std::string who, std::string text);  // /msg: a private message
   void nick(std::string new_name);
   void list_members();  // answered with ui_event::nodes
   void report_stats();  // answered with ui_event::stats
   void show_history(std::size_t n);  // answered with ui_event::history (or an error)
+  void invite(bool qr);  // answered with ui_event::invite
+  void whois(std::string query);  // answered with ui_event::whois or ui_event::error
 
   // Calls `resume` on the node's thread as soon as no link is backed up: every send queue
   // is below an eighth of its bound, except queues whose peer has not read for a while (the

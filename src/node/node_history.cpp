@@ -4,11 +4,13 @@
 
 #include "core/error.hpp"
 #include "node/node_impl.hpp"
+#include "node/room_wire.hpp"
 
 namespace peerchat {
 
 namespace {
 constexpr std::size_t remembered_peers = 32;
+constexpr std::size_t max_undelivered = 1000;
 }
 
 restored_history node::impl::read_history(history::store& store) {
@@ -21,6 +23,8 @@ restored_history node::impl::read_history(history::store& store) {
   h.lamport = store.highest_lamport(ec);
   h.held = store.version_vector(ec);
   for (auto& p : store.recent_peer_addresses(remembered_peers, ec)) h.peer_addrs.push_back(std::move(p.addr));
+  for (auto& d : store.pending_directs(max_undelivered, ec))
+    h.undelivered.push_back({std::move(d.id), d.peer, true, d.sent_at, std::move(d.text), ui_event::direct_state::pending});
   if (ec) spdlog::warn("history store: {}", ec.message());
   return h;
 }
@@ -81,12 +85,23 @@ void node::impl::load_for(action::load_events& act) {
       });
 }
 
-// What the store keeps besides events: the room and our name, for a restart without options.
+// What the store keeps besides events: the room and our name, for a restart without options,
+// and the record of each member whose arrival, departure or name we saw.
 void node::impl::note_side_effects(const ui_event_t& e) {
   if (!history) return;
   auto set = [this](history::meta_key key, std::string value) {
     history->submit([key, value = std::move(value)](history::store& s) { (void)s.set_meta(key, value); });
   };
+  auto save_member = [this](const peer_id& id) {
+    const member* m = core.members().find(id);
+    if (!m) return;
+    wire::pb::Member record;
+    room_wire::to_wire(*m, record);
+    history->submit([record = std::move(record)](history::store& s) { (void)s.save_members({&record, 1}); });
+  };
+  if (auto* joined = std::get_if<ui_event::member_joined>(&e)) save_member(joined->peer.id);
+  else if (auto* left = std::get_if<ui_event::member_left>(&e)) save_member(left->peer.id);
+  else if (auto* renamed = std::get_if<ui_event::nick>(&e)) save_member(renamed->peer.id);
   if (auto* ready = std::get_if<ui_event::ready>(&e)) {
     set(history::meta_key::room_name, ready->room);
     set(history::meta_key::display_name, ready->self.name);
@@ -95,6 +110,13 @@ void node::impl::note_side_effects(const ui_event_t& e) {
   } else if (std::holds_alternative<ui_event::synced>(e) && cfg.history_limit > 0) {
     history->submit([keep = cfg.history_limit](history::store& s) { (void)s.prune_to(keep); });
   }
+}
+
+void node::impl::save_direct(const direct_record& r) {
+  if (!history) return;
+  history::stored_direct d{r.id, r.peer, r.outgoing, r.sent, r.text,
+                           static_cast<history::direct_status>(r.status)};
+  history->submit([d = std::move(d)](history::store& s) { (void)s.save_direct(d); });
 }
 
 void node::impl::show_history(std::size_t n) {

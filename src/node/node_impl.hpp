@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/rate_limit.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/tls.hpp"
 #include "history/store.hpp"
@@ -69,6 +70,13 @@ struct node::impl {
   std::vector<std::function<void()>> input_waiters;  // when_send_queues_low, not yet resumed
   asio::steady_timer input_timer{ioc};
   link_id next_link = 1;
+  std::string listen_addr;  // as bound (port 0 resolved)
+  // Connection floods: handshakes under way are bounded, and so are connections per address.
+  std::size_t handshakes = 0;
+  rate_limiter<std::string> accepts_per_address{
+      rate{cfg.connections_per_address_per_s, cfg.connections_per_address_burst}, 4096};
+  std::uint64_t refused_connections = 0;
+  std::chrono::steady_clock::time_point refusals_logged_at{};
   bool finishing = false;
   std::error_code result;
   // History: writes gathered during one pass of the loop go to the store as one task (our own
@@ -85,19 +93,23 @@ struct node::impl {
   void load_for(action::load_events& act);
   void note_side_effects(const ui_event_t& e);
   void show_history(std::size_t n);
+  void save_direct(const direct_record& record);
 
   std::error_code bind();
+  bool admit_connection(const std::string& ip);
   asio::awaitable<void> accept_loop();
   asio::awaitable<void> datagram_loop();
   void send_datagram(const std::string& addr, std::shared_ptr<const std::string> bytes);
   asio::awaitable<void> dial(std::string addr);
   asio::awaitable<void> secure(tcp::socket socket, std::string dialed_addr);
-  void adopt(tls_stream stream, const peer_id& peer, std::string dialed_addr, std::string ip);
+  void adopt(tls_stream stream, const peer_id& peer, const session_exporter& exporter,
+             std::string dialed_addr, std::string ip);
   void pump();
   void execute(room_action& a);
   void finish(std::error_code error);
   void arm_timer();
   ui_event::stats stats() const;
+  std::string invite_url() const;
   bool backed_up() const;
   void hold_input(std::function<void()> resume);
   void release_input();

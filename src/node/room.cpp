@@ -66,23 +66,28 @@ std::optional<member> from_wire(const pb::Member& in) {
 room::room(const config& cfg, const identity& id, instant now, std::uint64_t seed)
     : cfg_(cfg),
       id_(id),
+      secret_(cfg.secret.empty() ? std::nullopt : std::optional(room_secret::derive(cfg.secret))),
       room_(cfg.room),
       members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
                       member_state::alive, now.wall},
                cfg.max_members),
+      names_(cfg.max_members),
       delivery_({.max_held = 1024, .max_authors = cfg.max_members,
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
       rng_(seed),
       swim_(swim_settings(cfg), id.id(), seed ^ 0x5bd1e995u),
-      tree_(plumtree_config{}) {}
+      tree_(plumtree_config{}),
+      event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members) {
+  note_name(id.id(), cfg.name);
+}
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);
   members_.update_self(cfg_.name, listen_addr_);
   next_maintenance_ = now.mono + maintenance_period;
   if (!cfg_.join.empty()) {
-    dialing_[cfg_.join] = now.mono;
-    actions_.emplace_back(action::dial{cfg_.join});
+    dialing_[join_addr()] = now.mono;
+    actions_.emplace_back(action::dial{join_addr()});
     return;
   }
   if (room_.empty()) room_ = fmt::format("room-{:08x}", rng_() & 0xffffffffu);
@@ -95,11 +100,12 @@ void room::start(std::string listen_addr, instant now) {
 }
 
 void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
-                      std::string remote_ip, instant now) {
+                      std::string remote_ip, const session_exporter& exporter, instant now) {
   if (dialed_addr.size()) dialing_.erase(dialed_addr);
   link_state& ls = links_[link];
   ls = link_state{peer, std::move(dialed_addr), std::move(remote_ip), false, {},
                   now.mono + std::chrono::duration_cast<microseconds>(cfg_.handshake_timeout)};
+  ls.exporter = exporter;
   if (peer == id_.id()) return refuse(link, errc::self_connection);
   if (links_.size() - link_by_peer_.size() > cfg_.max_pending_links)
     return refuse(link, errc::too_many_pending);
@@ -121,8 +127,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     return;
   }
   if (!ls.established) {
-    if (!frame.has_hello()) return refuse(link, errc::hello_expected);
-    return handle_hello(link, ls, frame.hello(), now);
+    if (frame.has_hello() && !ls.peer_hello) return handle_hello(link, ls, frame.hello(), now);
+    if (frame.has_room_proof() && ls.peer_hello) return handle_room_proof(link, ls, frame.room_proof(), now);
+    return refuse(link, errc::hello_expected);
   }
   switch (frame.kind_case()) {
     case pb::Frame::kMembers: return handle_members(link, frame.members(), now);
@@ -136,6 +143,9 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kDigest: return handle_digest(link, frame.digest());
     case pb::Frame::kWant: return handle_want(link, frame.want());
     case pb::Frame::kEventBatch: return handle_event_batch(link, frame.event_batch(), now);
+    case pb::Frame::kDirect: return handle_direct(link, frame.direct());
+    case pb::Frame::kDirectAck: return handle_direct_ack(link, frame.direct_ack());
+    case pb::Frame::kSwim: return on_datagram(frame.swim(), now);
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
@@ -146,17 +156,60 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
       hello.protocol_version() > protocol_version_max)
     return refuse(link, errc::wrong_version, fmt::format("peer speaks {}", hello.protocol_version()));
   if (!valid_name(hello.name())) return refuse(link, errc::protocol_violation, "bad name");
+  ls.peer_hello = hello;
   if (ls.we_dialed()) {
     if (room_.empty()) room_ = hello.room();  // joining by address alone: adopt its room
     // Answer even on a mismatch, so the other side can log the same clear reason.
     pb::Frame f;
     *f.mutable_hello() = make_hello();
     f.mutable_hello()->set_observed_ip(ls.remote_ip);
+    // Prove only to a member of the room we mean: a proof is something to test guesses on.
+    if (secret_ && hello.closed() && hello.room() == room_)
+      f.mutable_hello()->set_secret_proof(secret_->prove(room_, proof_role::dialer, ls.exporter));
     send(link, encode(f));
   }
   if (hello.room() != room_)
     return refuse(link, errc::wrong_room, fmt::format("ours is '{}', the peer's '{}'", room_,
                                                       hello.room().substr(0, 100)));
+  if (hello.closed() != closed())
+    return refuse(link, errc::wrong_room_secret,
+                  closed() ? "the peer's room is open, ours is closed"
+                           : "the peer's room is closed and we have no secret");
+  if (closed()) {
+    // The dialer waits for the acceptor's RoomProof; the acceptor checks the dialer's proof
+    // and only then gives its own.
+    if (ls.we_dialed()) return;
+    if (!check_dialer_proof(link, ls, hello)) return;
+  }
+  admit(link, ls, hello, now);
+}
+
+bool room::check_dialer_proof(link_id link, const link_state& ls, const pb::Hello& hello) {
+  if (hello.secret_proof().empty()) {
+    refuse(link, errc::wrong_room_secret, "the peer gave no proof");
+    return false;
+  }
+  if (!secret_->verify(room_, proof_role::dialer, ls.exporter, hello.secret_proof())) {
+    refuse(link, errc::wrong_room_secret, "the peer's proof does not match");
+    return false;
+  }
+  pb::Frame f;
+  f.mutable_room_proof()->set_secret_proof(secret_->prove(room_, proof_role::acceptor, ls.exporter));
+  send(link, encode(f));
+  return true;
+}
+
+// The dialer's side of a closed room: the acceptor has proved it knows the secret too.
+void room::handle_room_proof(link_id link, link_state& ls, const pb::RoomProof& proof, instant now) {
+  if (!closed() || !ls.we_dialed()) return refuse(link, errc::protocol_violation, "unexpected room proof");
+  if (!secret_->verify(room_, proof_role::acceptor, ls.exporter, proof.secret_proof()))
+    return refuse(link, errc::wrong_room_secret, "the member's proof does not match");
+  const pb::Hello hello = *ls.peer_hello;
+  admit(link, ls, hello, now);
+}
+
+// Hello (and, in a closed room, proof) accepted: settle duplicates and the active view.
+void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {
     // Two links to one peer (usually both dialed at once): both ends keep the link dialed by
     // the lower id, so they agree without talking. Same dialer twice: keep the first.
@@ -173,10 +226,14 @@ void room::handle_hello(link_id link, link_state& ls, const pb::Hello& hello, in
 
 // HyParView's rule for a full active view: a peer with no link at all (a newcomer, or a
 // node whose neighbours all died) displaces a random neighbour, which will find another;
-// anybody else is turned away and tries another candidate.
+// anybody else is turned away and tries another candidate. So does a member we hold as
+// failed: that link may be the only bridge between two halves of a healed partition, and in
+// a room where every view is full it would otherwise never be let in.
 void room::admit_or_refuse(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   if (ready_ && link_by_peer_.size() >= cfg_.active_view) {
-    if (hello.active_links() > 0) return refuse(link, errc::active_view_full, {}, true);
+    const member* known = members_.find(ls.peer);
+    const bool reunion = known && known->state == member_state::failed;
+    if (hello.active_links() > 0 && !reunion) return refuse(link, errc::active_view_full, {}, true);
     auto victim = link_by_peer_.begin();
     std::advance(victim, static_cast<long>(rng_() % link_by_peer_.size()));
     refuse(victim->second, errc::replaced_by_newcomer, {}, true);
@@ -205,6 +262,7 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   }
   send_member_list(link);
   if (has_store_) actions_.emplace_back(action::remember_peer{ls.peer, m.addr});
+  retry_directs_to(ls.peer, now);
   // Anti-entropy on every new link: a digest, answered with a summary if we differ.
   if (baseline_taken_) send_digest(link);
   if (!catch_up_reported_ && !catch_up_link_) request_history();
@@ -253,6 +311,7 @@ void room::member_changed(const member& m, merge_outcome outcome, instant now) {
     return;
   }
   swim_.cleared(m.id);
+  if (outcome == merge_outcome::joined) retry_directs_to(m.id, now);
   // A link to a member declared failed is dead weight in the active view; free the slot.
   if (outcome == merge_outcome::failed)
     if (auto l = link_by_peer_.find(m.id); l != link_by_peer_.end())
@@ -260,6 +319,7 @@ void room::member_changed(const member& m, merge_outcome outcome, instant now) {
 }
 
 void room::announce(const member& m, merge_outcome outcome, const std::string& old_name) {
+  note_name(m.id, m.name);
   switch (outcome) {
     case merge_outcome::joined: emit(ui_event::member_joined{info_of(m)}); break;
     case merge_outcome::left: emit(ui_event::member_left{info_of(m), leave_reason::left}); break;
@@ -275,6 +335,7 @@ void room::nick(std::string new_name, instant now) {
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
   spread_record(members_.update_self(new_name, members_.self().addr), std::nullopt);
+  note_name(id_.id(), new_name);
   pb::EventBody body;
   body.mutable_nick()->set_old_name(old_name);
   body.mutable_nick()->set_new_name(std::move(new_name));
@@ -315,7 +376,7 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
     if (const member* m = members_.find(ls.peer); m && is_live(m->state)) swim_.probe_now(ls.peer, now.mono);
   }
   if (view_full) next_refill_ = now.mono + refill_pause;
-  if (!ready_ && ls.dial_addr == cfg_.join)
+  if (!ready_ && ls.dial_addr == join_addr())
     fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
   maintain_links(now);
 }
@@ -335,14 +396,22 @@ void room::drop_link_state(link_id link, const link_state& ls) {
 void room::on_dial_failed(const std::string& addr, std::error_code why, instant now) {
   dialing_.erase(addr);
   retry_after_[addr] = now.mono + std::chrono::duration_cast<microseconds>(cfg_.redial_backoff);
-  if (!ready_ && addr == cfg_.join) fail_join(why.message(), why);
+  if (ready_ || addr != join_addr()) return;
+  // An invite may list several addresses of one member: an unreachable one is not a refusal.
+  if (join_attempt_ < cfg_.join_fallbacks.size()) {
+    ++join_attempt_;
+    dialing_[join_addr()] = now.mono;
+    actions_.emplace_back(action::dial{join_addr()});
+    return;
+  }
+  fail_join(why.message(), why);
 }
 
 void room::fail_join(const std::string& reason, std::error_code why) {
   if (leaving_) return;
   leaving_ = true;
   finished_sent_ = true;
-  emit(ui_event::error{fmt::format("cannot join through {}: {}", cfg_.join, reason)});
+  emit(ui_event::error{fmt::format("cannot join through {}: {}", join_addr(), reason)});
   actions_.emplace_back(action::finished{why ? why : make_error_code(errc::protocol_violation)});
 }
 
@@ -354,6 +423,7 @@ void room::on_tick(instant now) {
   for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
   if (ready_ && !leaving_) run_swim(now);
   if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
+  if (ready_ && !leaving_) run_outbox(now);
   tree_.on_tick(now.mono);
   run_plumtree();
   if (now.mono >= next_maintenance_) {
@@ -362,8 +432,9 @@ void room::on_tick(instant now) {
     if (now.mono >= next_rejoin_) {
       next_rejoin_ = now.mono + rejoin_period;
       dial_a_failed_member(now);
-      if (link_by_peer_.empty() && !leaving_) dial_remembered(now);
     }
+    // Alone, not even a handshake under way: the peers we remember, each after its backoff.
+    if (ready_ && !leaving_ && links_.empty()) dial_remembered(now);
     check_catch_up(now);
   }
 }
@@ -391,6 +462,9 @@ microseconds room::next_deadline() const {
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
   if (auto d = tree_.next_deadline()) next = std::min(next, *d);
   if (ready_ && !leaving_) next = std::min({next, swim_.next_deadline(), next_summary_});
+  if (ready_ && !leaving_)
+    for (const auto& [id, out] : outbox_)
+      next = std::min(next, out.told_pending ? out.next_try : std::min(out.next_try, out.pending_at));
   return next;
 }
 
@@ -432,7 +506,7 @@ void room::refuse(link_id link, std::error_code why, const std::string& detail, 
       routine});
   actions_.emplace_back(action::close{link, why});
   drop_link_state(link, ls);
-  if (!ready_ && ls.we_dialed() && ls.dial_addr == cfg_.join)
+  if (!ready_ && ls.we_dialed() && ls.dial_addr == join_addr())
     fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
 }
 
@@ -488,8 +562,17 @@ pb::Hello room::make_hello() const {
   h.set_incarnation(me.incarnation);
   h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
   h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
+  h.set_closed(closed());
   return h;
 }
+
+const std::string& room::join_addr() const {
+  return join_attempt_ == 0 ? cfg_.join : cfg_.join_fallbacks[join_attempt_ - 1];
+}
+
+// SWIM datagrams name the room; a closed room's id depends on its secret, so two rooms that
+// share a name never answer each other's probes.
+std::string room::swim_room() const { return secret_ ? secret_->room_id(room_) : room_; }
 
 peer_info room::info_of(const member& m) const { return {m.id, m.name, m.addr}; }
 

@@ -16,12 +16,16 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/rate_limit.hpp"
+#include "crypto/room_secret.hpp"
 #include "membership/failure_detector.hpp"
 #include "membership/member_table.hpp"
+#include "membership/name_registry.hpp"
 #include "node/events.hpp"
 #include "overlay/catch_up.hpp"
 #include "overlay/fifo_delivery.hpp"
@@ -53,9 +57,24 @@ struct load_events { link_id link; std::uint32_t tag; std::vector<catch_up::rang
 struct remember_peer { peer_id peer; std::string addr; };  // for rejoining after a restart
 }  // namespace action
 
+// A private message as the store keeps it: at its sender and its recipient only.
+struct direct_record {
+  std::string id;  // 16 bytes
+  peer_id peer;    // the other party
+  bool outgoing = false;
+  microseconds sent{0};
+  std::string text;
+  ui_event::direct_state status = ui_event::direct_state::pending;
+};
+
+namespace action {
+struct store_direct { direct_record record; };  // insert, or update the status of `record.id`
+}  // namespace action
+
 using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
                                  action::emit, action::log, action::finished, action::store_own,
-                                 action::store_events, action::load_events, action::remember_peer>;
+                                 action::store_events, action::load_events, action::remember_peer,
+                                 action::store_direct>;
 
 // What a node's store remembers of earlier runs, handed to room::restore.
 struct restored_history {
@@ -64,6 +83,7 @@ struct restored_history {
   lamport_time lamport;           // the highest Lamport time held
   std::vector<std::pair<peer_id, seq_no>> held;  // the store's version vector
   std::vector<std::string> peer_addrs;           // most recently seen first
+  std::vector<direct_record> undelivered;        // our private messages still to deliver
 };
 
 // Protocol counters, for the simulator and benchmarks.
@@ -73,6 +93,7 @@ struct room_stats {
   std::uint64_t ihave_refs_sent = 0;
   std::uint64_t grafts_sent = 0;
   std::uint64_t history_received = 0;  // events fetched by catch-up
+  std::uint64_t flood_dropped = 0;     // events of muted members, dropped unverified
 };
 
 class room {
@@ -92,9 +113,10 @@ public:
   void on_own_store_failed(seq_no first, std::error_code why);
   void on_events_loaded(link_id link, std::uint32_t tag, std::vector<std::string> signed_events);
   // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
-  // `dialed_addr` is the address we dialed, empty for a link we accepted.
+  // `dialed_addr` is the address we dialed, empty for a link we accepted. `exporter` is the
+  // session's room_proof_exporter value: closed rooms bind their proofs to it.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
-                  std::string remote_ip, instant now);
+                  std::string remote_ip, const session_exporter& exporter, instant now);
   void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
   void on_link_down(link_id link, std::error_code why, instant now);
   void on_dial_failed(const std::string& addr, std::error_code why, instant now);
@@ -103,8 +125,13 @@ public:
   void on_tick(instant now);
 
   void say(std::string text, instant now);
+  // A private message to the member named `who` (a name, or an id or its first hex digits).
+  void send_direct(const std::string& who, std::string text, instant now);
   void nick(std::string new_name, instant now);
   void list_members();
+  // Answers with ui_event::whois for the one member called `query` or whose id starts with
+  // it (at least 4 hex digits), else ui_event::error (none, or ambiguous: use the id).
+  void whois(std::string_view query);
   void leave(instant now);
 
   std::vector<room_action> take_actions() { return std::exchange(actions_, {}); }
@@ -112,6 +139,7 @@ public:
 
   const member_table& members() const { return members_; }
   const std::string& room_name() const { return room_; }
+  bool closed() const { return secret_.has_value(); }
   std::size_t active_links() const { return link_by_peer_.size(); }
   std::vector<peer_id> neighbours() const;
   const room_stats& stats() const { return stats_; }
@@ -127,10 +155,17 @@ private:
     std::string bye_reason;  // what the peer said when it closed on us
     microseconds hello_deadline{0};
     std::uint32_t bye_code = 0;
+    session_exporter exporter{};
+    std::optional<wire::pb::Hello> peer_hello{};  // kept while a closed room's proof is due
     bool we_dialed() const { return !dial_addr.empty(); }
   };
 
   void handle_hello(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  void handle_room_proof(link_id link, link_state& ls, const wire::pb::RoomProof& proof, instant now);
+  bool check_dialer_proof(link_id link, const link_state& ls, const wire::pb::Hello& hello);
+  void admit(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
+  std::string swim_room() const;
+  const std::string& join_addr() const;  // the address of the member we join through, now
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
@@ -149,6 +184,17 @@ private:
   void request_history();
   void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now);
   void switch_catch_up_source(instant now);
+  void handle_direct(link_id from, const wire::pb::Direct& msg);
+  void retry_directs_to(const peer_id& peer, instant now);
+  void restore_outbox(std::vector<direct_record> undelivered);
+  void handle_direct_ack(link_id from, const wire::pb::DirectAck& msg);
+  void route_direct(const peer_id& to, const wire::pb::Frame& frame, std::optional<link_id> except);
+  bool first_sight(std::string key);
+  void post_direct(const std::string& id, instant now);
+  void run_outbox(instant now);
+  const member* resolve(const std::string& who);
+  bool muted(const peer_id& author, instant now);
+  bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
   void dial_remembered(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
@@ -159,6 +205,7 @@ private:
                 std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);
+  void note_name(const peer_id& id, const std::string& name);  // warns on a name collision
   void member_changed(const member& m, merge_outcome outcome, instant now);
   void maintain_links(instant now);
   void dial_a_failed_member(instant now);
@@ -170,6 +217,7 @@ private:
   void run_swim(instant now);
   void send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester);
   void send_datagram(const peer_id& to, const wire::pb::Datagram& d);
+  void send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes);
   void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
@@ -185,9 +233,11 @@ private:
 
   const config& cfg_;
   const identity& id_;
+  std::optional<room_secret> secret_;  // set in a closed room
   std::string room_;
   std::string listen_addr_;
   member_table members_;
+  name_registry names_;
   fifo_delivery delivery_;
   seq_no own_seq_;
   lamport_time lamport_;
@@ -207,6 +257,7 @@ private:
   bool catch_up_reported_ = true;
   std::uint64_t catch_up_unavailable_ = 0;
   microseconds catch_up_progress_at_{0};
+  std::size_t join_attempt_ = 0;  // 0: cfg_.join, then cfg_.join_fallbacks in turn
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started
@@ -228,6 +279,23 @@ private:
   std::unordered_map<event_ref, recent_event> recent_;
   std::deque<event_ref> recent_order_;
   room_stats stats_;
+  rate_limiter<peer_id> event_rate_;
+  // Private messages we sent and have no ack for, by id (bounded; kept in the store too).
+  struct outgoing_direct {
+    peer_id to;
+    std::string text;
+    microseconds sent{0};
+    microseconds next_try{0};
+    microseconds pending_at{0};  // when to say "not delivered yet"
+    std::uint32_t attempt = 0;
+    bool told_pending = false;
+  };
+  std::unordered_map<std::string, outgoing_direct> outbox_;
+  // Private-message frames seen lately (id and attempt), so relays never loop; and ids
+  // received, so a retried message is shown once.
+  std::deque<std::string> seen_order_;
+  std::unordered_set<std::string> seen_;
+  std::unordered_map<peer_id, microseconds> muted_until_;  // members flooding the room
   std::vector<room_action> actions_;
 };
 

@@ -51,6 +51,10 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
     tree_.duplicate(sender, *author);
     return run_plumtree();
   }
+  if (muted(*author, now)) {
+    ++stats_.flood_dropped;
+    return;
+  }
   std::error_code ec;
   auto ev = wire::verify_event(sev, cfg_.max_text_bytes, ec);
   if (!ev) {
@@ -59,7 +63,30 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
         ec.message())});
     return;
   }
+  // Charged only once verified, so forgeries in a member's name cannot spend its allowance.
+  if (!admit_rate(ev->author, now)) return;
   accept_live(std::move(*ev), sender, sev.hops(), now);
+}
+
+bool room::muted(const peer_id& author, instant now) {
+  auto it = muted_until_.find(author);
+  if (it == muted_until_.end()) return false;
+  if (now.mono < it->second) return true;
+  muted_until_.erase(it);
+  return false;
+}
+
+bool room::admit_rate(const peer_id& author, instant now) {
+  if (event_rate_.take(author, now.mono)) return true;
+  if (muted_until_.size() >= cfg_.max_members) muted_until_.clear();
+  muted_until_[author] = now.mono + std::chrono::duration_cast<microseconds>(cfg_.flood_mute);
+  ++stats_.flood_dropped;
+  const member* m = members_.find(author);
+  actions_.emplace_back(action::log{fmt::format(
+      "{} [{}] sends events faster than {}/s: its events are dropped for {} s",
+      m ? m->name : "?", author.short_hex(), cfg_.events_per_member_per_s,
+      std::chrono::duration_cast<std::chrono::seconds>(cfg_.flood_mute).count())});
+  return false;
 }
 
 // A verified event we had not seen: pass it on along the tree, store it, show it in order.
@@ -184,6 +211,7 @@ void room::deliver(const wire::verified_event& ev, bool late) {
     case pb::EventBody::kNick:
       if (!author) break;
       members_.rename(ev.author, ev.body.nick().new_name());
+      note_name(ev.author, ev.body.nick().new_name());
       emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
       break;
     case pb::EventBody::kLeave:

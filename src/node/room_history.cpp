@@ -54,6 +54,7 @@ void room::restore(restored_history h) {
   for (const auto& [author, seq] : h.held)
     if (author != id_.id()) delivery_.set_baseline(author, seq);
   remembered_peers_ = std::move(h.peer_addrs);
+  restore_outbox(std::move(h.undelivered));
 }
 
 // What we hold, as others should see it: delivered prefixes, except where catch-up is still
@@ -159,6 +160,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     }
     std::uint64_t from_seq = delivery_.complete_prefix(*author).value;
     if (catch_up_.held_prefix(*author)) continue;  // catch-up is fetching it in order
+    if (muted(*author, now)) continue;
     for (std::uint64_t s = from_seq + 1; s <= theirs.value && missing.size() < max_repair_events; ++s)
       if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
   }
@@ -254,7 +256,7 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
       history.push_back(std::move(ev));
       continue;
     }
-    if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq)) continue;
+    if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq) || muted(ev.author, now)) continue;
     accept_live(std::move(ev), sender, 1, now);
   }
   if (!history.empty()) {

@@ -37,11 +37,11 @@ void room::on_datagram(std::string_view bytes, instant now) {
 }
 
 void room::handle_ping(const pb::Ping& ping) {
-  if (ping.room() != room_ || ping.to() != id_.id().as_string_view()) return;
+  if (ping.room() != swim_room() || ping.to() != id_.id().as_string_view()) return;
   auto from = peer_id::from_bytes(ping.from());
   if (!from || !members_.find(*from)) return;  // we answer members only, at their recorded address
   pb::AckBody body;
-  body.set_room(room_);
+  body.set_room(swim_room());
   body.set_from(bytes_of(id_.id()));
   body.set_nonce(ping.nonce());
   body.set_requester(ping.requester());
@@ -54,7 +54,7 @@ void room::handle_ping(const pb::Ping& ping) {
 }
 
 void room::handle_ping_req(const pb::PingReq& req) {
-  if (req.room() != room_) return;
+  if (req.room() != swim_room()) return;
   auto from = peer_id::from_bytes(req.from());
   auto target = peer_id::from_bytes(req.target());
   if (!from || !target || *target == id_.id() || !members_.find(*from)) return;
@@ -63,16 +63,13 @@ void room::handle_ping_req(const pb::PingReq& req) {
 
 void room::handle_ack(std::string_view raw, const pb::Ack& ack) {
   pb::AckBody body;
-  if (!body.ParseFromString(ack.body()) || body.room() != room_) return;
+  if (!body.ParseFromString(ack.body()) || body.room() != swim_room()) return;
   auto from = peer_id::from_bytes(body.from());
   if (!from) return;
   if (!body.requester().empty() && body.requester() != id_.id().as_string_view()) {
     // We probed on someone's behalf: pass the signed ack on unchanged; the requester checks it.
     auto requester = peer_id::from_bytes(body.requester());
-    if (requester && members_.find(*requester)) {
-      auto copy = std::make_shared<const std::string>(raw);
-      actions_.emplace_back(action::datagram{members_.find(*requester)->addr, std::move(copy)});
-    }
+    if (requester) send_swim_bytes(*requester, std::make_shared<const std::string>(raw));
     return;
   }
   if (!swim_.awaits(*from, body.nonce())) return;  // late or unsolicited: no signature work
@@ -88,7 +85,7 @@ void room::run_swim(instant now) {
     } else if (auto* r = std::get_if<swim::ping_req>(&out)) {
       pb::Datagram d;
       auto* req = d.mutable_ping_req();
-      req->set_room(room_);
+      req->set_room(swim_room());
       req->set_from(bytes_of(id_.id()));
       req->set_target(bytes_of(r->target));
       req->set_nonce(r->nonce);
@@ -120,7 +117,7 @@ void room::run_swim(instant now) {
 void room::send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester) {
   pb::Datagram d;
   auto* ping = d.mutable_ping();
-  ping->set_room(room_);
+  ping->set_room(swim_room());
   ping->set_from(bytes_of(id_.id()));
   ping->set_to(bytes_of(target));
   ping->set_nonce(nonce);
@@ -129,9 +126,20 @@ void room::send_ping(const peer_id& target, std::uint64_t nonce, const std::opti
 }
 
 void room::send_datagram(const peer_id& to, const pb::Datagram& d) {
+  send_swim_bytes(to, std::make_shared<const std::string>(d.SerializeAsString()));
+}
+
+// Over our link to the member when there is one (it may sit behind NAT, where UDP to its
+// address never arrives), else as a UDP datagram to its recorded address.
+void room::send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes) {
+  if (auto l = link_by_peer_.find(to); l != link_by_peer_.end()) {
+    pb::Frame f;
+    f.set_swim(*bytes);
+    return send(l->second, room_wire::encode(f));
+  }
   const member* m = members_.find(to);
   if (!m || m->addr.empty()) return;
-  actions_.emplace_back(action::datagram{m->addr, std::make_shared<const std::string>(d.SerializeAsString())});
+  actions_.emplace_back(action::datagram{m->addr, std::move(bytes)});
 }
 
 }  // namespace peerchat

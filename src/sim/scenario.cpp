@@ -220,6 +220,7 @@ nlohmann::json run(const scenario& s) {
       {"links_per_node", {{"min", percentile(links, 0)}, {"mean", round3(std::accumulate(links.begin(), links.end(), 0.0) / static_cast<double>(std::max<std::size_t>(links.size(), 1)))},
                           {"max", percentile(links, 100)}}},
       {"components", w.components()},
+      {"identical_histories", w.histories_identical()},
       {"crash", crash},
       {"partition", split},
       {"virtual_s", round3(static_cast<double>(w.now().count()) / 1e6)},
@@ -228,6 +229,9 @@ nlohmann::json run(const scenario& s) {
   if (got != expected)
     throw invariant_violation(fmt::format("invariant violated at step {}, seed {}: {} of {} deliveries missing after the drain\n{}",
                                           w.steps(), w.seed(), expected - got, expected, out.dump()));
+  if (!w.histories_identical())
+    throw invariant_violation(fmt::format("invariant violated at step {}, seed {}: live nodes hold different event sets after the drain\n{}",
+                                          w.steps(), w.seed(), out.dump()));
   if (w.components() != 1)
     throw invariant_violation(fmt::format("invariant violated at step {}, seed {}: the overlay is split in {} after the drain\n{}",
                                           w.steps(), w.seed(), w.components(), out.dump()));

@@ -25,7 +25,10 @@ bool lossy(const pb::Frame& f) {
     case pb::Frame::kIhave:
     case pb::Frame::kGraft:
     case pb::Frame::kPrune:
-    case pb::Frame::kSummary: return true;
+    case pb::Frame::kSummary:
+    case pb::Frame::kDigest:
+    case pb::Frame::kWant:
+    case pb::Frame::kEventBatch: return true;
     default: return false;
   }
 }
@@ -51,7 +54,29 @@ struct world::node_state {
   std::unordered_map<link_id, peer_end> links;
   std::unordered_map<link_id, microseconds> last_arrival;  // keeps each direction in order
   std::unordered_map<peer_id, std::uint64_t> last_seq_from;  // FIFO invariant
+  // Its history store, which survives crashes as a database on disk does.
+  struct stored { lamport_time lamport; event_id id; std::string signed_event; };
+  std::map<std::pair<peer_id, std::uint64_t>, stored> disk;
 };
+
+// What open_store would read back from a node's disk at a restart.
+restored_history world::restored_from(const node_state& n) const {
+  restored_history h;
+  std::map<peer_id, std::uint64_t> contiguous;
+  for (const auto& [key, ev] : n.disk) {
+    auto& c = contiguous[key.first];
+    if (key.second == c + 1) c = key.second;
+    h.lamport = std::max(h.lamport, ev.lamport);
+    if (key.first == n.id.id()) {
+      h.own_seq = seq_no{key.second};
+      h.own_prev_hash.assign(reinterpret_cast<const char*>(ev.id.bytes().data()), ev.id.bytes().size());
+    }
+  }
+  for (const auto& [author, seq] : contiguous) h.held.emplace_back(author, seq_no{seq});
+  for (const auto& [addr, index] : by_addr_)
+    if (addr != n.addr && nodes_[index]->alive && h.peer_addrs.size() < 8) h.peer_addrs.push_back(addr);
+  return h;
+}
 
 world::world(std::uint64_t seed, network_config net, config node_cfg)
     : seed_(seed), net_(net), node_cfg_(std::move(node_cfg)), rng_(seed) {
@@ -125,6 +150,7 @@ void world::restart(std::size_t index, std::size_t through) {
   n.last_arrival.clear();
   n.tick_at = never;
   n.core = std::make_unique<room>(n.cfg, n.id, clock_of(), rng_());
+  n.core->restore(restored_from(n));
   for (auto& other : nodes_) other->last_seq_from.erase(n.id.id());  // its seqs start over
   n.core->start(n.addr, clock_of());
   pump(index);
@@ -221,9 +247,44 @@ void world::perform(std::size_t index, room_action& a) {
     });
   } else if (auto* e = std::get_if<action::emit>(&a)) {
     on_emit(index, e->event);
+  } else if (auto* l = std::get_if<action::log>(&a); l && getenv("SIMLOG")) {
+    fmt::print(stderr, "{:.3f} n{}: {}\n", now_.count() / 1e6, index, l->line);
   } else if (auto* f = std::get_if<action::finished>(&a)) {
     if (f->error) n.alive = false;  // a failed join: the process would exit
+  } else if (auto* own = std::get_if<action::store_own>(&a)) {
+    keep(n, own->event);
+    n.core->on_own_stored(own->event.seq, clock_of());  // the disk is instant here
+  } else if (auto* received = std::get_if<action::store_events>(&a)) {
+    for (const auto& ev : received->events) keep(n, ev);
+  } else if (auto* load = std::get_if<action::load_events>(&a)) {
+    std::vector<std::string> out;
+    for (const auto& r : load->ranges)
+      for (auto it = n.disk.upper_bound({r.author, r.after.value});
+           it != n.disk.end() && it->first.first == r.author && it->first.second <= r.upto.value; ++it)
+        out.push_back(it->second.signed_event);
+    n.core->on_events_loaded(load->link, load->tag, std::move(out));
   }
+}
+
+void world::keep(node_state& n, const wire::verified_event& ev) {
+  n.disk.try_emplace({ev.author, ev.seq.value},
+                     node_state::stored{ev.lamport, ev.id, ev.signed_event.SerializeAsString()});
+}
+
+bool world::histories_identical() const {
+  const node_state* first = nullptr;
+  for (const auto& n : nodes_) {
+    if (!n->alive) continue;
+    if (!first) {
+      first = n.get();
+      continue;
+    }
+    if (n->disk.size() != first->disk.size() ||
+        !std::equal(n->disk.begin(), n->disk.end(), first->disk.begin(),
+                    [](const auto& x, const auto& y) { return x.first == y.first && x.second.id == y.second.id; }))
+      return false;
+  }
+  return true;
 }
 
 void world::deliver_frame(std::size_t from, link_id link, std::shared_ptr<const std::string> bytes) {
@@ -308,8 +369,9 @@ void world::dial(std::size_t from, const std::string& addr) {
     const link_id la = next_link_++, lb = next_link_++;
     a.links[la] = {target, lb, b.generation};
     b.links[lb] = {from, la, a.generation};
-    a.core->on_link_up(la, b.id.id(), addr, b.addr.substr(0, b.addr.find(':')), clock_of());
-    b.core->on_link_up(lb, a.id.id(), "", a.addr.substr(0, a.addr.find(':')), clock_of());
+    // Simulated rooms are open: no proof needs a real session's exporter.
+    a.core->on_link_up(la, b.id.id(), addr, b.addr.substr(0, b.addr.find(':')), {}, clock_of());
+    b.core->on_link_up(lb, a.id.id(), "", a.addr.substr(0, a.addr.find(':')), {}, clock_of());
     pump(from);
     pump(target);
   });

@@ -77,6 +77,8 @@ public:
   // hops any broadcast from it could take to reach everyone.
   std::size_t eccentricity(std::size_t node) const;
   const std::vector<sent_message>& messages() const { return messages_; }
+  // Every live node's store holds the same events (after a drain: anti-entropy converged).
+  bool histories_identical() const;
   std::uint64_t steps() const { return step_; }
   std::uint64_t seed() const { return seed_; }
 
@@ -93,6 +95,8 @@ private:
   void drop_link(std::size_t node, link_id link, bool tell_other);
   void note_hop(std::size_t from, std::size_t to, const wire::pb::Frame& frame);
   void on_emit(std::size_t node, const ui_event_t& e);
+  restored_history restored_from(const node_state& n) const;
+  static void keep(node_state& n, const wire::verified_event& ev);
   bool reachable(std::size_t a, std::size_t b) const;
   microseconds delay();
   [[noreturn]] void violated(const std::string& what) const;

@@ -35,6 +35,20 @@ command parse_command(std::string_view line) {
       return cmd::invalid{"usage: /history [N], N from 1 to 10000"};
     return cmd::history{n};
   }
+  if (verb == "msg") {
+    const auto gap = args.find(' ');
+    if (args.empty() || gap == std::string_view::npos || trim(args.substr(gap + 1)).empty())
+      return cmd::invalid{"usage: /msg NAME|ID TEXT"};
+    return cmd::msg{std::string(args.substr(0, gap)), std::string(trim(args.substr(gap + 1)))};
+  }
+  if (verb == "invite") {
+    if (args.empty() || args == "qr") return cmd::invite{args == "qr"};
+    return cmd::invalid{"usage: /invite [qr]"};
+  }
+  if (verb == "whois") {
+    if (args.empty()) return cmd::invalid{"usage: /whois NAME|ID"};
+    return cmd::whois{std::string(args)};
+  }
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -49,6 +63,9 @@ const std::vector<std::string>& help_lines() {
       "/nodes, /who    list members: id, name, address, since when",
       "/stats          bytes and frames sent and received over all links",
       "/history [N]    the last N lines (default 20), in the same order on every node",
+      "/msg WHO TEXT   a private message to WHO (a name or an id): only WHO can read it",
+      "/whois NAME|ID  a member's full key fingerprint (compare it out of band) and what is known",
+      "/invite [qr]    one line with all a newcomer needs to join (qr: also as a QR code)",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",
   };

@@ -15,13 +15,17 @@ struct nick { std::string name; };
 struct nodes {};
 struct stats {};
 struct history { std::size_t count = 20; };
+struct msg { std::string to; std::string text; };  // a private message
 struct leave {};
 struct help {};
 struct invalid { std::string message; };  // unknown command or bad arguments
+struct invite { bool qr = false; };   // "/invite" or "/invite qr"
+struct whois { std::string who; };    // a name or an id prefix
 }  // namespace cmd
 
 using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::stats, cmd::leave,
-                             cmd::help, cmd::invalid, cmd::history>;
+                             cmd::help, cmd::invalid, cmd::history, cmd::msg, cmd::invite,
+                             cmd::whois>;
 
 command parse_command(std::string_view line);
 const std::vector<std::string>& help_lines();

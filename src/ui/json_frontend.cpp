@@ -49,7 +49,7 @@ json to_json(const ui_event_t& event) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, ui_event::ready>)
           return {{"event", "ready"}, {"id", e.self.id.hex()}, {"name", e.self.name},
-                  {"listen", e.self.addr}, {"room", e.room}};
+                  {"listen", e.self.addr}, {"room", e.room}, {"invite", e.invite}};
         else if constexpr (std::is_same_v<T, ui_event::member_joined>)
           return {{"event", "member-joined"}, {"peer", peer_json(e.peer)}};
         else if constexpr (std::is_same_v<T, ui_event::member_left>)
@@ -63,6 +63,14 @@ json to_json(const ui_event_t& event) {
           return {{"event", "history"}, {"events", std::move(events)}};
         } else if constexpr (std::is_same_v<T, ui_event::synced>)
           return {{"event", "synced"}, {"events", e.events}, {"unavailable", e.unavailable}};
+        else if constexpr (std::is_same_v<T, ui_event::direct>)
+          return {{"event", "direct"}, {"id", e.id}, {"from", peer_json(e.from)}, {"to", peer_json(e.to)},
+                  {"text", e.text}, {"sent_us", e.sent.count()}};
+        else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
+          json j = {{"event", "direct-status"}, {"id", e.id}, {"status", to_string(e.status)}};
+          if (!e.detail.empty()) j["detail"] = e.detail;
+          return j;
+        }
         else if constexpr (std::is_same_v<T, ui_event::nick>)
           return {{"event", "nick"}, {"peer", peer_json(e.peer)}, {"old", e.old_name}, {"new", e.new_name}};
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {
@@ -82,6 +90,18 @@ json to_json(const ui_event_t& event) {
                   {"datagram_bytes_received", e.datagram_bytes_received},
                   {"events_delivered", e.events_delivered}, {"event_copies", e.event_copies},
                   {"ihave_refs_sent", e.ihave_refs_sent}, {"grafts_sent", e.grafts_sent}};
+        else if constexpr (std::is_same_v<T, ui_event::invite>)
+          return {{"event", "invite"}, {"url", e.url}};
+        else if constexpr (std::is_same_v<T, ui_event::whois>)
+          return {{"event", "whois"}, {"peer", peer_json(e.member.peer)}, {"fingerprint", e.fingerprint},
+                  {"state", to_string(e.member.state)}, {"since", e.member.since.count()},
+                  {"names", e.names}, {"linked", e.linked}, {"self", e.self}};
+        else if constexpr (std::is_same_v<T, ui_event::warning>) {
+          json seen = json::array();
+          for (const auto& id : e.seen_with) seen.push_back(id.hex());
+          return {{"event", "warning"}, {"kind", e.kind}, {"message", e.message}, {"name", e.name},
+                  {"peer", peer_json(e.peer)}, {"seen_with", std::move(seen)}};
+        }
         else
           return {{"event", "error"}, {"message", e.message}};
       },
@@ -140,6 +160,9 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::nodes>) n.list_members();
         else if constexpr (std::is_same_v<T, cmd::stats>) n.report_stats();
         else if constexpr (std::is_same_v<T, cmd::history>) n.show_history(x.count);
+        else if constexpr (std::is_same_v<T, cmd::msg>) n.send_direct(x.to, x.text);
+        else if constexpr (std::is_same_v<T, cmd::invite>) n.invite(x.qr);
+        else if constexpr (std::is_same_v<T, cmd::whois>) n.whois(x.who);
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

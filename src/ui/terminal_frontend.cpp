@@ -4,9 +4,6 @@
 #include <editline/readline.h>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <ifaddrs.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -15,9 +12,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/address.hpp"
+#include "net/local_addresses.hpp"
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
+#include "ui/qr.hpp"
 
 namespace peerchat::ui {
 
@@ -30,36 +28,17 @@ std::string clock_of(microseconds wall) {
   return fmt::format("{:%H:%M}", fmt::localtime(t));
 }
 
-// A host others can dial when we listen on 0.0.0.0: the first non-loopback IPv4 address.
-std::string dialable(const std::string& listen) {
-  auto hp = parse_host_port(listen);
-  if (!hp || !is_unspecified_host(hp->host)) return listen;
-  std::string ip = "127.0.0.1";
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) == 0) {
-    for (ifaddrs* a = list; a; a = a->ifa_next) {
-      if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
-      char buf[INET_ADDRSTRLEN];
-      const auto* sin = reinterpret_cast<const sockaddr_in*>(a->ifa_addr);
-      inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf);
-      if (std::string_view(buf).starts_with("127.")) continue;
-      ip = buf;
-      break;
-    }
-    freeifaddrs(list);
-  }
-  return with_reachable_host(listen, ip);
-}
-
 std::string render(const ui_event_t& event, const frontend_options& options) {
   return std::visit(
       [&](const auto& e) -> std::string {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, ui_event::ready>) {
-          const std::string addr = dialable(e.self.addr);
+          // Quoted for shells that treat '#' or '%' specially.
+          const std::string join = e.invite.empty() ? dialable_addresses(e.self.addr).front()
+                                                    : "'" + e.invite + "'";
           const std::string how = options.run_hint == "make"
-              ? fmt::format("make run NAME=bob JOIN={}", addr)
-              : fmt::format("peerchat --name bob --join {}", addr);
+              ? fmt::format("make run NAME=bob JOIN={}", join)
+              : fmt::format("peerchat --name bob --join {}", join);
           return fmt::format("* you are {} in room {}, listening on {}\n* others join with:  {}\n"
                              "* type /help for commands",
                              tag(e.self), e.room, e.self.addr, how);
@@ -94,6 +73,31 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
               ? fmt::format("* history: {} earlier event(s) fetched (/history to read)", e.events)
               : fmt::format("* history: {} earlier event(s) fetched, {} not available from members online",
                             e.events, e.unavailable);
+        } else if constexpr (std::is_same_v<T, ui_event::direct>) {
+          return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), e.text);
+        } else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
+          if (e.status == ui_event::direct_state::delivered) return fmt::format("* private message {} delivered", e.id.substr(0, 8));
+          return fmt::format("* private message {} {}{}", e.id.substr(0, 8),
+                             e.status == ui_event::direct_state::pending ? "not delivered yet" : "not delivered",
+                             e.detail.empty() ? "" : ": " + e.detail);
+        } else if constexpr (std::is_same_v<T, ui_event::invite>) {
+          std::string out = "* invite (it holds the room secret: share it only with members):\n  " + e.url;
+          if (e.qr) {
+            const auto modules = qr_modules(e.url);
+            if (modules.empty()) out += "\n! too long for a QR code";
+            for (const auto& line : qr_lines(modules)) out += "\n" + line;
+          }
+          return out;
+        } else if constexpr (std::is_same_v<T, ui_event::whois>) {
+          std::string names;
+          for (const auto& n : e.names) names += (names.empty() ? "" : ", ") + n;
+          return fmt::format("* {}{}\n  fingerprint  {}\n  address      {}\n  state        {} since {}{}\n"
+                             "  names seen   {}",
+                             tag(e.member.peer), e.self ? " (you)" : "", e.fingerprint, e.member.peer.addr,
+                             to_string(e.member.state), clock_of(e.member.since),
+                             e.linked ? ", linked directly" : "", names);
+        } else if constexpr (std::is_same_v<T, ui_event::warning>) {
+          return fmt::format("! warning: {}", e.message);
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;

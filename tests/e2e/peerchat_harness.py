@@ -56,7 +56,8 @@ class Node:
     """One peerchat process in machine mode."""
 
     def __init__(self, name, data_dir, join=None, room=None, log_level=None,
-                 wait_ready=True, extra_args=(), run=0, name_flag=True):
+                 wait_ready=True, extra_args=(), run=0, name_flag=True,
+                 listen="127.0.0.1:0", prefix=()):
         self.name = name
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -65,8 +66,9 @@ class Node:
         # PEERCHAT_E2E_LOG_LEVEL=debug makes a failing run tell more.
         log_level = log_level or os.environ.get("PEERCHAT_E2E_LOG_LEVEL", "info")
         # name_flag=False starts without --name: a restarted node takes its stored name.
-        cmd = [peerchat_bin(), "--json"] + (["--name", name] if name_flag else []) + [
-               "--listen", "127.0.0.1:0", "--data-dir", str(self.data_dir), "--log-level", log_level]
+        # prefix runs the node under another command, e.g. `ip netns exec NS`.
+        cmd = list(prefix) + [peerchat_bin(), "--json"] + (["--name", name] if name_flag else []) + [
+               "--listen", listen, "--data-dir", str(self.data_dir), "--log-level", log_level]
         if join:
             cmd += ["--join", join]
         if room:
@@ -286,16 +288,16 @@ class Cluster:
         self.nodes.append(node)
         return node
 
-    def start_room(self, n, names=None, timeout=TIMEOUT):
+    def start_room(self, n, names=None, timeout=TIMEOUT, **kwargs):
         """Starts n nodes: a founder, then joiners through random earlier members, and waits
-        until every node lists all n as live members."""
+        until every node lists all n as live members. kwargs go to every Node."""
         names = names or [f"n{i}" for i in range(n)]
-        room = [self.spawn(names[0])]
+        room = [self.spawn(names[0], **kwargs)]
         for i in range(1, n):
             # Only the second node joins through the founder, so membership has to spread
             # through members other than the founder.
             through = self.rng.choice(room[1:] or room)
-            room.append(self.spawn(names[i], join=through))
+            room.append(self.spawn(names[i], join=through, **kwargs))
         wait_all_know(room, timeout)
         return room
 

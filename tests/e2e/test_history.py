@@ -4,6 +4,8 @@ members back from offline, crash safety during a burst, and refusal of bad datab
 import os
 import sqlite3
 import subprocess
+
+import pytest
 from pathlib import Path
 
 from peerchat_harness import Node, assert_everyone_hears_everyone, peerchat_bin, wait_all_know
@@ -57,6 +59,13 @@ def test_a_restart_without_options_resumes_room_name_history_and_rejoins(cluster
     alice.wait_event("member-left", peer__id=bob.id)
     missed = [f"while bob was away {i}" for i in range(20)]
     say_all(alice, missed)
+
+    db = sqlite3.connect(f"file:{bob.data_dir / 'history.db'}?mode=ro", uri=True)
+    members = {row[0].hex(): row[1] for row in db.execute("SELECT id, name FROM members")}
+    peers = [row[0] for row in db.execute("SELECT addr FROM peer_addresses")]
+    db.close()
+    assert members.get(alice.id) == "alice", "member records are kept"
+    assert alice.listen in peers, "and where to find them again"
 
     back = Node("ignored", bob.data_dir, name_flag=False, run=1)
     cluster.nodes.append(back)
@@ -163,3 +172,64 @@ def test_a_database_in_use_by_another_peerchat_is_refused(cluster):
     assert len(lines) == 1 and "in use" in lines[0], lines
     alice.send("still fine")
     alice.wait_message("still fine", alice)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 1 MiB tmpfs of our own (needs root; skips otherwise)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small file system here (needs root): {made.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], capture_output=True)
+
+
+def test_a_full_disk_refuses_new_lines_with_a_clear_error_and_keeps_the_old_ones(small_disk):
+    node = Node("filler", small_disk / "node")
+    try:
+        shown = []
+        for i in range(2000):
+            line = f"{i:05d} " + "x" * 2000
+            since = node.mark()
+            node.send(line)
+            event = node.wait_for(lambda e: e.get("event") in ("message", "error"), since=since,
+                                  what="the line shown or refused")
+            if event["event"] == "error":
+                assert "not sent" in event["message"] and "full" in event["message"], event
+                break
+            shown.append(line)
+        else:
+            raise AssertionError("the disk never filled")
+        assert node.running(), "a full disk is an error message, not a crash"
+        node.send("/history 3")
+        assert node.wait_event("history")["events"][-1]["text"] == shown[-1]
+    finally:
+        node.stop()
+    db = sqlite3.connect(f"file:{small_disk / 'node' / 'history.db'}?mode=ro", uri=True)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        # Every line shown is there (kind 10: a text event; a small leave event may follow).
+        assert db.execute("SELECT count(*) FROM events WHERE kind = 10").fetchone()[0] == len(shown)
+    finally:
+        db.close()
+
+
+def test_a_read_only_data_directory_is_refused_with_one_clear_line(small_disk):
+    data_dir = small_disk / "node"
+    node = Node("before", data_dir)
+    node.leave()
+    assert node.wait_exit() == 0
+    node.stop()
+    db_path = data_dir / "history.db"
+    before = db_path.read_bytes()
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], capture_output=True, text=True)
+    assert remount.returncode == 0, remount.stderr
+    status, lines = refused_start(data_dir)
+    assert status != 0
+    assert len(lines) == 1 and "read-only" in lines[0], lines
+    assert db_path.read_bytes() == before

@@ -56,8 +56,9 @@ def test_stats_count_each_event_once_delivered_and_every_copy_that_came(cluster)
 
 
 def test_stats_count_the_swim_datagrams_a_node_exchanges(cluster):
-    room = cluster.start_room(2)
-    # Members probe each other over UDP every probe interval; wait for the first exchange.
+    # Probes go over the link to a linked member and as UDP datagrams to the others: with two
+    # links each, every one of four members has someone it probes by UDP.
+    room = cluster.start_room(4, extra_args=("--max-links", "2"))
     deadline = time.monotonic() + TIMEOUT
     for node in room:
         while True:

@@ -9,7 +9,7 @@
 namespace peerchat {
 namespace {
 
-// Every code, in declaration order. A code added after sequence_not_next makes
+// Every code, in declaration order. A code added after secret_empty makes
 // `the_code_after_the_last_one_is_unknown` fail until it is listed here too.
 struct named_code {
   errc code;
@@ -43,6 +43,9 @@ constexpr named_code all_codes[] = {
     {errc::storage_full, "storage_full"},
     {errc::storage_failed, "storage_failed"},
     {errc::sequence_not_next, "sequence_not_next"},
+    {errc::wrong_room_secret, "wrong_room_secret"},
+    {errc::secret_file_unreadable, "secret_file_unreadable"},
+    {errc::secret_empty, "secret_empty"},
 };
 
 class every_errc : public testing::TestWithParam<named_code> {};

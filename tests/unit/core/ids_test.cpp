@@ -124,5 +124,18 @@ INSTANTIATE_TEST_SUITE_P(cases, to_hex_table,
                                          to_hex_case{"\xff", "ff"}, to_hex_case{"\x0a\xb1", "0ab1"},
                                          to_hex_case{"\x7f\x80", "7f80"}));
 
+TEST(fingerprint, is_the_whole_key_in_sixteen_groups_of_four_hex_digits) {
+  peer_id::bytes_type raw{};
+  for (std::size_t i = 0; i < raw.size(); ++i) raw[i] = static_cast<std::uint8_t>(i);
+  const peer_id id{raw};
+  const std::string fp = fingerprint(id);
+  EXPECT_EQ(fp.substr(0, 20), "0001 0203 0405 0607 ");
+  EXPECT_EQ(fp.size(), 64u + 15u);
+  std::string digits = fp;
+  std::erase(digits, ' ');
+  EXPECT_EQ(digits, id.hex());
+  EXPECT_TRUE(fp.starts_with(id.short_hex().substr(0, 4)));
+}
+
 }  // namespace
 }  // namespace peerchat

@@ -124,8 +124,8 @@ public:
     const link_id a = next_link_++, b = next_link_++;
     peers_[{from, a}] = {to, b};
     peers_[{to, b}] = {from, a};
-    node(from).core->on_link_up(a, node(to).id.id(), addr_of(to), "127.0.0.1", now());
-    node(to).core->on_link_up(b, node(from).id.id(), "", "127.0.0.1", now());
+    node(from).core->on_link_up(a, node(to).id.id(), addr_of(to), "127.0.0.1", {}, now());
+    node(to).core->on_link_up(b, node(from).id.id(), "", "127.0.0.1", {}, now());
     pump();
     return a;
   }

@@ -106,7 +106,7 @@ TEST(room, a_hello_with_an_unsupported_version_is_refused) {
   auto a = net.add("a", "lobby");
   auto b = net.add("b", "lobby", fake_network::addr_of(a));
   const link_id raw = 999;  // b's hello is replaced by a hand-made one on a fresh link
-  net.node(a).core->on_link_up(raw, net.node(b).id.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(raw, net.node(b).id.id(), "", "127.0.0.1", {}, net.now());
   pb::Frame hello;
   hello.mutable_hello()->set_protocol_version(protocol_version_max + 1);
   hello.mutable_hello()->set_room("lobby");
@@ -121,7 +121,7 @@ TEST(room, a_first_frame_that_is_not_a_hello_closes_the_link) {
   fake_network net;
   auto a = net.add("a", "lobby");
   const identity stranger = identity::generate();
-  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", {}, net.now());
   pb::Frame members;
   members.mutable_members();
   net.inject(a, 5, members);
@@ -133,7 +133,7 @@ TEST(room, a_link_without_a_hello_is_closed_after_the_timeout) {
   fake_network net;
   auto a = net.add("a", "lobby");
   const identity stranger = identity::generate();
-  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, stranger.id(), "", "127.0.0.1", {}, net.now());
   net.pump();
   net.advance(microseconds{1000});
   EXPECT_TRUE(net.node(a).logs.empty());
@@ -145,7 +145,7 @@ TEST(room, a_link_without_a_hello_is_closed_after_the_timeout) {
 TEST(room, a_link_to_ourselves_is_refused) {
   fake_network net;
   auto a = net.add("a", "lobby");
-  net.node(a).core->on_link_up(5, net.node(a).id.id(), "", "127.0.0.1", net.now());
+  net.node(a).core->on_link_up(5, net.node(a).id.id(), "", "127.0.0.1", {}, net.now());
   net.pump();
   ASSERT_FALSE(net.node(a).logs.empty());
   EXPECT_NE(net.node(a).logs.back().find("connection to self"), std::string::npos);
@@ -248,6 +248,24 @@ TEST(room, an_unreachable_join_address_fails_the_start_with_a_clear_error) {
   auto errors = net.node(b).all<ui_event::error>();
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].message.find("cannot join through 127.0.0.1:1"), std::string::npos);
+}
+
+TEST(room, a_member_flooding_the_room_is_muted_after_its_burst) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, [](peer_node& n) {
+    n.cfg.events_per_member_per_s = 100;
+    n.cfg.events_per_member_burst = 50;
+  });
+  const auto b = net.join("bob", a);
+  for (int i = 0; i < 80; ++i) net.node(b).core->say("flood", net.now());  // all at one instant
+  net.pump();
+  std::size_t shown = 0;
+  for (const auto& m : net.node(a).all<ui_event::message>()) shown += m.from.id == net.node(b).id.id();
+  EXPECT_EQ(shown, 50u) << "the burst, then nothing";
+  EXPECT_EQ(net.node(a).core->stats().flood_dropped, 30u);
+  bool logged = false;
+  for (const auto& line : net.node(a).logs) logged |= line.find("sends events faster than") != std::string::npos;
+  EXPECT_TRUE(logged);
 }
 
 }  // namespace

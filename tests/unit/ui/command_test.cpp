@@ -20,6 +20,9 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::help&) const { return "help"; }
     std::string operator()(const cmd::invalid& i) const { return "invalid:" + i.message; }
     std::string operator()(const cmd::history& h) const { return "history:" + std::to_string(h.count); }
+    std::string operator()(const cmd::msg& m) const { return "msg:" + m.to + ":" + m.text; }
+    std::string operator()(const cmd::invite& i) const { return i.qr ? "invite:qr" : "invite"; }
+    std::string operator()(const cmd::whois& w) const { return "whois:" + w.who; }
   };
   return std::visit(visitor{}, c);
 }
@@ -55,6 +58,10 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"leave", "/leave", "leave"}, line_case{"quit", "/quit", "leave"},
                     line_case{"help", "/help", "help"},
                     line_case{"history_default", "/history", "history:20"},
+                    line_case{"msg", "/msg bob hi there", "msg:bob:hi there"},
+                    line_case{"msg_to_an_id", "/msg a1b2c3d4 hi", "msg:a1b2c3d4:hi"},
+                    line_case{"msg_without_text", "/msg bob", "invalid:usage: /msg NAME|ID TEXT"},
+                    line_case{"msg_with_only_spaces", "/msg bob   ", "invalid:usage: /msg NAME|ID TEXT"},
                     line_case{"history_count", "/history 5", "history:5"},
                     line_case{"history_zero", "/history 0", "invalid:usage: /history [N], N from 1 to 10000"},
                     line_case{"history_not_a_number", "/history ten", "invalid:usage: /history [N], N from 1 to 10000"},
@@ -62,7 +69,12 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"help_with_a_trailing_space", "/help ", "help"},
                     line_case{"text_with_cr", "hello\r", "say:hello"},
                     line_case{"command_with_cr", "/who\r", "nodes"},
-                    line_case{"nick_with_cr", "/nick bob\r", "nick:bob"}),
+                    line_case{"nick_with_cr", "/nick bob\r", "nick:bob"},
+                    line_case{"invite", "/invite", "invite"},
+                    line_case{"invite_qr", "/invite qr", "invite:qr"},
+                    line_case{"invite_qr_with_spaces", "/invite  qr \r", "invite:qr"},
+                    line_case{"whois_a_name", "/whois alice", "whois:alice"},
+                    line_case{"whois_a_name_with_a_space", "/whois Bob Smith ", "whois:Bob Smith"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -81,12 +93,15 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"slash_alone", "/", "invalid:unknown command / (try /help)"},
                     line_case{"commands_are_case_sensitive", "/WHO",
                               "invalid:unknown command /WHO (try /help)"},
-                    line_case{"command_prefix_is_not_a_command", "/whois",
-                              "invalid:unknown command /whois (try /help)"},
+                    line_case{"command_prefix_is_not_a_command", "/whoi",
+                              "invalid:unknown command /whoi (try /help)"},
+                    line_case{"whois_without_a_name", "/whois", "invalid:usage: /whois NAME|ID"},
                     line_case{"stats_prefix_is_not_stats", "/stat",
                               "invalid:unknown command /stat (try /help)"},
                     line_case{"stats_is_case_sensitive", "/STATS",
-                              "invalid:unknown command /STATS (try /help)"}),
+                              "invalid:unknown command /STATS (try /help)"},
+                    line_case{"invite_with_an_unknown_argument", "/invite png",
+                              "invalid:usage: /invite [qr]"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(parse_command, unknown_command_message_mentions_the_command) {
@@ -109,7 +124,8 @@ TEST(parse_command, keeps_a_huge_text_line_whole) {
 TEST(help_lines, mention_every_command) {
   std::string all;
   for (const auto& line : help_lines()) all += line + "\n";
-  for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//"})
+  for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//",
+                           "/invite", "/whois"})
     EXPECT_NE(all.find(verb), std::string::npos) << verb;
 }
 

@@ -34,6 +34,7 @@ member_table::member_table(member self, std::size_t max_members)
 }
 
 merge_result member_table::merge(const member& incoming) {
+  if (incoming.incarnation > max_incarnation) return {};
   if (incoming.id == self_id_) {
     member& me = members_.at(self_id_);
     const bool rumour = incoming.state != me.state || incoming.name != me.name ||

@@ -45,6 +45,11 @@ struct merge_result {
   std::string old_name;  // the name before the merge, for "OLD is now NEW"
 };
 
+// Incarnations start at the wall clock in µs (about 2^51 today) and grow by one per change.
+// A record above this bound is a forgery: a rumour at 2^64-1 could never be refuted (our +1
+// would wrap to 0), so merge() ignores such records, which leaves room for every refutation.
+inline constexpr std::uint64_t max_incarnation = std::uint64_t{1} << 62;
+
 class member_table {
 public:
   member_table(member self, std::size_t max_members);

@@ -27,7 +27,7 @@ constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
 
 bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= max_name_bytes &&
+  return !name.empty() && name.size() <= max_name_bytes && wire::is_valid_utf8(name) &&
          std::none_of(name.begin(), name.end(),
                       [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
@@ -331,7 +331,7 @@ void room::announce(const member& m, merge_outcome outcome, const std::string& o
 void room::nick(std::string new_name, instant now) {
   if (leaving_) return;
   if (!valid_name(new_name))
-    return emit(ui_event::error{fmt::format("a name is 1 to {} printable bytes", max_name_bytes)});
+    return emit(ui_event::error{fmt::format("a name is 1 to {} printable bytes of UTF-8", max_name_bytes)});
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
   spread_record(members_.update_self(new_name, members_.self().addr), std::nullopt);

@@ -269,6 +269,8 @@ void room::say(std::string text, instant now) {
   if (text.size() > cfg_.max_text_bytes)
     return emit(ui_event::error{fmt::format("message too long ({} bytes, the limit is {})",
                                             text.size(), cfg_.max_text_bytes)});
+  // Found by fuzz/room_fuzz: every member would drop such an event as malformed.
+  if (!wire::is_valid_utf8(text)) return emit(ui_event::error{"not sent: the message is not valid UTF-8"});
   pb::EventBody body;
   body.mutable_text()->set_text(std::move(text));
   publish(std::move(body), now);

@@ -212,9 +212,11 @@ void room::handle_want(link_id from, const pb::Want& msg) {
     return;
   }
   // No store: what the recent-event cache still holds, as plain event frames.
+  // Counted from `after`: a loop up to `upto` inclusive never ends when upto is 2^64-1.
   for (const auto& r : ranges)
-    for (std::uint64_t s = r.after.value + 1; s <= r.upto.value; ++s)
-      if (auto it = recent_.find({r.author, seq_no{s}}); it != recent_.end()) send(from, it->second.frame);
+    for (std::uint64_t n = 1; n <= r.upto.value - r.after.value; ++n)
+      if (auto it = recent_.find({r.author, seq_no{r.after.value + n}}); it != recent_.end())
+        send(from, it->second.frame);
 }
 
 void room::on_events_loaded(link_id link, std::uint32_t tag, std::vector<std::string> signed_events) {

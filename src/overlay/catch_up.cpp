@@ -19,9 +19,14 @@ void catch_up::received(const peer_id& author, seq_no seq) {
   auto it = authors_.find(author);
   if (it == authors_.end() || seq.value < it->second.next) return;
   ++received_total_;
+  // Compared before adding one: a hostile vector may name seq 2^64-1, where next would wrap to
+  // 0 and keep the range open for good (found by fuzz/catch_up_fuzz).
+  if (seq.value >= it->second.upto) {
+    authors_.erase(it);
+    return;
+  }
   it->second.next = seq.value + 1;
   it->second.claimed = std::max(it->second.claimed, seq.value);
-  if (it->second.next > it->second.upto) authors_.erase(it);
 }
 
 std::vector<catch_up::range> catch_up::next_want() {
@@ -46,11 +51,17 @@ std::uint64_t catch_up::answered() {
   std::uint64_t given_up = 0;
   for (auto it = authors_.begin(); it != authors_.end();) {
     auto& r = it->second;
-    if (r.next <= r.claimed) {
-      given_up += r.claimed + 1 - r.next;
-      r.next = r.claimed + 1;
+    if (r.next > r.claimed) {
+      ++it;
+      continue;
     }
-    it = r.next > r.upto ? authors_.erase(it) : std::next(it);
+    given_up += r.claimed - r.next + 1;  // in this order: claimed + 1 wraps at 2^64-1
+    if (r.claimed >= r.upto) {
+      it = authors_.erase(it);
+      continue;
+    }
+    r.next = r.claimed + 1;
+    ++it;
   }
   return given_up;
 }

@@ -1,8 +1,15 @@
 #include "wire/frame.hpp"
 
+#include <google/protobuf/stubs/common.h>
+
 #include "core/error.hpp"
 
 namespace peerchat::wire {
+
+bool is_valid_utf8(std::string_view text) {
+  // The very check protobuf's parser applies to string fields.
+  return google::protobuf::internal::IsStructurallyValidUTF8(text.data(), static_cast<int>(text.size()));
+}
 
 void append_frame(std::string& out, const pb::Frame& frame) {
   const std::size_t size = frame.ByteSizeLong();

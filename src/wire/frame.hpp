@@ -14,9 +14,11 @@
 
 namespace peerchat::wire {
 
-namespace pb = peerchat::wire::pb;
-
 inline constexpr std::size_t length_prefix_bytes = 4;
+
+// True if `text` may go in a protobuf `string` field: receivers refuse to parse a message
+// with invalid UTF-8 there, so one bad byte would cost the whole frame and the link.
+bool is_valid_utf8(std::string_view text);
 
 // Appends the length-prefixed encoding of `frame` to `out`.
 void append_frame(std::string& out, const pb::Frame& frame);

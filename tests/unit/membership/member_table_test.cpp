@@ -185,6 +185,29 @@ TEST(member_table, our_own_current_record_echoed_back_is_unchanged) {
   EXPECT_EQ(table.self().incarnation, 5u);
 }
 
+// Found by fuzz/member_table_fuzz: refuting a rumour at incarnation 2^64-1 wrapped ours to 0,
+// so the rumour won everywhere for good.
+TEST(member_table, a_rumour_about_us_at_an_impossible_incarnation_is_ignored) {
+  member_table table{self_record(5), 100};
+  const auto result = table.merge(make(self_id, UINT64_MAX, failed, "me"));
+  EXPECT_EQ(result.outcome, merge_outcome::unchanged);
+  EXPECT_EQ(table.self().incarnation, 5u);
+  EXPECT_EQ(table.self().state, alive);
+}
+
+TEST(member_table, a_rumour_at_the_highest_believable_incarnation_is_still_refuted) {
+  member_table table{self_record(5), 100};
+  EXPECT_EQ(table.merge(make(self_id, max_incarnation, suspect, "me")).outcome, merge_outcome::refuted);
+  EXPECT_EQ(table.self().incarnation, max_incarnation + 1);
+}
+
+TEST(member_table, a_record_of_another_member_at_an_impossible_incarnation_is_ignored) {
+  member_table table{self_record(5), 100};
+  table.merge(make(bob_id, 3, alive));
+  EXPECT_EQ(table.merge(make(bob_id, max_incarnation + 1, failed)).outcome, merge_outcome::unchanged);
+  EXPECT_EQ(table.find(bob_id)->state, alive);
+}
+
 TEST(member_table, rumour_of_our_death_after_we_left_is_not_refuted) {
   member_table table{self_record(5), 100};
   table.set_self_state(left);

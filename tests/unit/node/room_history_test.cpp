@@ -190,6 +190,23 @@ TEST(room_history, an_oversized_want_closes_the_link) {
   EXPECT_EQ(net.node(a).core->active_links(), 0u);
 }
 
+// A hang confirmed by fuzz/room_fuzz (seed want-up-to-the-highest-seq): without a store, a Want
+// whose range ends at seq 2^64-1 looped for ever, so any neighbour could freeze the node.
+TEST(room_history, a_want_up_to_the_highest_seq_is_answered_without_a_store) {
+  fake_network net;
+  const auto a = net.add("alice", "r");
+  const auto b = net.join("bob", a);
+  net.node(a).core->say("one", net.now());
+  net.pump();
+  pb::Frame f;
+  auto* r = f.mutable_want()->add_ranges();
+  r->set_author(std::string(net.node(a).id.id().as_string_view()));
+  r->set_after(UINT64_MAX - 1);
+  r->set_upto(UINT64_MAX);
+  net.inject(a, net.link_at(a, b), f);
+  EXPECT_EQ(net.node(a).core->active_links(), 1u);
+}
+
 }  // namespace
 }  // namespace peerchat
 

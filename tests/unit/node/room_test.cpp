@@ -203,6 +203,41 @@ TEST(room, an_over_long_message_is_refused_locally_and_nothing_is_sent) {
   EXPECT_TRUE(net.node(b).all<ui_event::message>().empty());
 }
 
+// Found by fuzz/room_fuzz: protobuf refuses a string field with invalid UTF-8, so members
+// dropped such an event as malformed, and a frame carrying such a name closed the link.
+TEST(room, a_message_that_is_not_utf8_is_refused_locally_and_nothing_is_sent) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  net.node(a).core->say("caf\xe9", net.now());
+  net.pump();
+  EXPECT_EQ(net.node(a).all<ui_event::error>().size(), 1u);
+  EXPECT_TRUE(net.node(b).all<ui_event::message>().empty());
+}
+
+TEST(room, a_nick_that_is_not_utf8_is_refused_and_the_links_stay_up) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  net.node(a).core->nick("\xc0", net.now());
+  net.pump();
+  EXPECT_EQ(net.node(a).all<ui_event::error>().size(), 1u);
+  EXPECT_EQ(net.node(a).core->active_links(), 1u);
+  EXPECT_EQ(net.node(b).core->members().find(net.node(a).id.id())->name, "a");
+}
+
+TEST(room, a_utf8_message_and_nick_go_through) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  net.node(a).core->nick("Zo\xc3\xab", net.now());
+  net.node(a).core->say("caf\xc3\xa9", net.now());
+  net.pump();
+  EXPECT_TRUE(net.node(a).all<ui_event::error>().empty());
+  ASSERT_EQ(net.node(b).all<ui_event::message>().size(), 1u);
+  EXPECT_EQ(net.node(b).all<ui_event::message>()[0].text, "caf\xc3\xa9");
+}
+
 TEST(room, an_unreachable_join_address_fails_the_start_with_a_clear_error) {
   fake_network net;
   auto b = net.add("b", {}, "127.0.0.1:1");

@@ -87,5 +87,25 @@ TEST(catch_up, an_empty_range_is_no_history) {
   EXPECT_TRUE(c.next_want().empty());
 }
 
+// Found by fuzz/catch_up_fuzz: a range ending at seq 2^64-1 (a hostile member list can name it)
+// wrapped `next` to 0 and stayed open for good, expecting every later event as history.
+TEST(catch_up, a_range_up_to_the_highest_seq_closes_when_its_last_event_arrives) {
+  catch_up c(100, 1);
+  c.want(alice, seq_no{UINT64_MAX - 2}, seq_no{UINT64_MAX});
+  ASSERT_EQ(c.next_want().size(), 1u);
+  c.received(alice, seq_no{UINT64_MAX - 1});
+  c.received(alice, seq_no{UINT64_MAX});
+  EXPECT_TRUE(c.done());
+  EXPECT_FALSE(c.expects(alice, seq_no{1}));
+}
+
+TEST(catch_up, a_range_up_to_the_highest_seq_is_given_up_when_its_answer_lacks_it) {
+  catch_up c(100, 1);
+  c.want(alice, seq_no{UINT64_MAX - 2}, seq_no{UINT64_MAX});
+  ASSERT_EQ(c.next_want().size(), 1u);
+  EXPECT_EQ(c.answered(), 2u);
+  EXPECT_TRUE(c.done());
+}
+
 }  // namespace
 }  // namespace peerchat

@@ -193,6 +193,23 @@ TEST(fifo_delivery, skipped_seqs_are_bounded_per_author) {
   EXPECT_EQ(d.complete_prefix(alice), seq_no{6});
 }
 
+// Found by fuzz/fifo_delivery_fuzz: giving up a gap walked every seq of it, so one event with
+// seq 2^60 from a hostile author hung the node when its wait expired.
+TEST(fifo_delivery, giving_up_a_huge_gap_keeps_only_its_newest_seqs_and_returns_at_once) {
+  fifo_delivery d({.max_held = 1024, .max_skipped = 3, .max_authors = 10, .reorder_wait = wait});
+  const std::uint64_t far = std::uint64_t{1} << 60;
+  d.offer(ev(alice, far), at_ms(0));
+  EXPECT_EQ(seqs(d.expire(wait)), seq_list{far});
+  EXPECT_EQ(d.gaps(alice, 100), (std::vector<seq_no>{seq_no{far - 3}, seq_no{far - 2}, seq_no{far - 1}}));
+}
+
+TEST(fifo_delivery, an_event_at_the_highest_seq_is_delivered_after_its_gap_expires) {
+  auto d = make();
+  d.offer(ev(alice, UINT64_MAX), at_ms(0));
+  EXPECT_EQ(seqs(d.expire(wait)), seq_list{UINT64_MAX});
+  EXPECT_TRUE(d.seen(alice, seq_no{UINT64_MAX}));
+}
+
 TEST(fifo_delivery, next_deadline_is_empty_when_nothing_is_held) {
   auto d = make();
   d.offer(ev(alice, 1), at_ms(0));

@@ -253,7 +253,6 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
     actions_.emplace_back(action::log{fmt::format("dropped {} bad event(s) of a batch from {}", rejected, sender.short_hex())});
   std::vector<wire::verified_event> history;
   history.reserve(verified.size());
-  std::unordered_set<peer_id> repaired;
   for (auto& ev : verified) {
     if (catch_up_.expects(ev.author, ev.seq)) {
       catch_up_.received(ev.author, ev.seq);
@@ -262,16 +261,7 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
       continue;
     }
     if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq) || muted(ev.author, now)) continue;
-    repaired.insert(ev.author);
     accept_live(std::move(ev), sender, 1, now);
-  }
-  // Live events that had to be repaired mean our tree for their author is broken: ask the
-  // neighbour that held them to push that author to us eagerly (a Graft naming only the author),
-  // as a graft would have, so later events stop taking the repair path.
-  for (const peer_id& author : repaired) {
-    pb::Frame f;
-    f.mutable_graft()->set_author(room_wire::bytes_of(author));
-    send(from, encode(f));
   }
   if (!history.empty()) {
     stats_.history_received += history.size();

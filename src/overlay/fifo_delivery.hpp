@@ -25,7 +25,10 @@ class fifo_delivery {
 public:
   struct limits {
     std::size_t max_held = 1024;
-    std::size_t max_skipped = 4096;
+    // Twice what one dropped link can lose (a send queue holds 8192 frames): beyond it the
+    // oldest skipped seqs are forgotten and never fetched. A link lost with a full queue lost
+    // more than 4096 once, and the backpressure test caught the lines that never came.
+    std::size_t max_skipped = 16384;
     std::size_t max_authors = 10000;
     microseconds reorder_wait{2'000'000};
   };

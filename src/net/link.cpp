@@ -24,6 +24,7 @@ link::link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_
       cfg_(cfg),
       reader_(cfg.max_frame_bytes),
       queue_(cfg.send_queue_max_frames, cfg.send_queue_max_bytes),
+      bulk_(cfg.send_queue_max_frames, cfg.bulk_queue_max_bytes),
       wake_writer_(stream_.get_executor(), asio::steady_timer::time_point::max()),
       on_frame_(std::move(on_frame)),
       on_closed_(std::move(on_closed)),
@@ -40,6 +41,16 @@ void link::send(std::shared_ptr<const std::string> frame) {
   if (stopped_ || closing_) return;
   if (!queue_.push(std::move(frame))) return stop(errc::send_queue_full);
   wake_writer_.cancel_one();
+}
+
+bool link::send_bulk(std::shared_ptr<const std::string> frame) {
+  if (stopped_ || closing_) return false;
+  if (!bulk_.push(std::move(frame))) {
+    ++counters_.bulk_dropped;
+    return false;
+  }
+  wake_writer_.cancel_one();
+  return true;
 }
 
 void link::close_after_flush(std::shared_ptr<const std::string> last) {
@@ -84,13 +95,15 @@ asio::awaitable<void> link::write_loop() {
   std::string batch;
   boost::system::error_code ec;
   while (!stopped_) {
-    if (queue_.empty()) {
+    if (queue_.empty() && (bulk_.empty() || closing_)) {
       if (closing_) break;
       co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;  // woken by send(), close_after_flush() or stop()
     }
     batch.clear();
-    const std::size_t frames = queue_.pop_batch(batch, write_batch);
+    // Other frames first; bulk only when none wait, one frame per write, so a chat frame
+    // queued meanwhile waits for at most one chunk.
+    const std::size_t frames = queue_.empty() ? bulk_.pop_batch(batch, 1) : queue_.pop_batch(batch, write_batch);
     writing_since_ = std::chrono::steady_clock::now();
     co_await asio::async_write(stream_, asio::buffer(batch),
                                asio::redirect_error(asio::use_awaitable, ec));

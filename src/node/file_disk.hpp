@@ -64,6 +64,11 @@ private:
   std::filesystem::path downloads_;
   boost::asio::io_context& loop_;
   std::unordered_map<std::string, std::unique_ptr<part>> parts_;  // worker thread only
+  // Files hashed whole by this worker (offered, or downloaded and checked), with what stat
+  // said then: while size and mtime are unchanged, a chunk read to serve need not be hashed
+  // again. Others (after a restart) are checked chunk by chunk. Worker thread only.
+  struct file_stamp { std::uint64_t size; std::int64_t mtime_ns; std::uint64_t inode; };
+  std::unordered_map<std::string, file_stamp> hashed_files_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> tasks_;

@@ -91,7 +91,8 @@ public:
   void cancel(std::string_view which, instant now);
   void list();
 
-  // A file frame from `from`; `neighbours` are the members we hold links to.
+  // The members we hold links to: asked whether they hold a file we fetch.
+  void set_neighbours(std::vector<peer_id> neighbours) { neighbours_ = std::move(neighbours); }
   void on_frame(const peer_id& from, wire::pb::Frame frame, instant now);
   void on_tick(instant now, const std::vector<peer_id>& neighbours);
   void on_member_gone(const peer_id& peer);

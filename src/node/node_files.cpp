@@ -134,7 +134,10 @@ void node::send_file(std::string who, std::string path) {
 
 void node::get_file(std::string which) {
   asio::dispatch(impl_->ioc, [this, w = std::move(which)] {
-    impl_->input([&](instant now) { impl_->files.get(w, now); });
+    impl_->input([&](instant now) {
+      impl_->files.set_neighbours(impl_->core.neighbours());
+      impl_->files.get(w, now);
+    });
   });
 }
 

@@ -3,7 +3,7 @@
 after a restart; names from the network cannot escape the downloads folder or overwrite."""
 
 import hashlib
-import os
+import time
 from pathlib import Path
 
 from peerchat_harness import TIMEOUT, wait_all_know
@@ -22,11 +22,12 @@ def make_file(path, size, seed=1):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def offer(sender, who, path, *receivers):
+def offer(sender, who, path, *receivers, name=None):
     """Offers `path` and returns the file id every receiver saw in its file-offer."""
     since = {r.name: r.mark() for r in receivers}
     sender.send(f"/send {who} {path}")
-    ids = {r.wait_event("file-offer", since=since[r.name], file__name=path.name)["file"]["id"] for r in receivers}
+    name = name or path.name
+    ids = {r.wait_event("file-offer", since=since[r.name], file__name=name)["file"]["id"] for r in receivers}
     assert len(ids) == 1, ids
     return ids.pop()
 
@@ -61,3 +62,90 @@ def test_a_private_file_goes_to_its_recipient_only(cluster, tmp_path):
     assert Path(bob.wait_event("file-complete", file_id=file_id)["path"]).read_bytes() == src.read_bytes()
     carol.send("/files")
     assert carol.wait_event("files")["files"] == [], "carol never heard of it"
+
+
+def held_chunks(node, name, file_id):
+    record = node.data_dir / "downloads" / f"{name}.{file_id[:8]}.part.have"
+    return record.read_bytes().count(1) if record.exists() else 0
+
+
+def wait_some_chunks(node, name, file_id, at_least):
+    deadline = time.monotonic() + TIMEOUT
+    while held_chunks(node, name, file_id) < at_least:
+        assert time.monotonic() < deadline, f"{node.name} never held {at_least} chunks of {name}"
+        time.sleep(0.005)  # polling interval: the transfer is fast
+
+
+def test_a_download_resumes_after_the_receiver_is_killed(cluster, tmp_path):
+    alice = cluster.spawn("alice")
+    bob = cluster.spawn("bob", join=alice)
+    wait_all_know([alice, bob])
+    src = tmp_path / "big.bin"
+    chunks = 1024  # 256 MiB: long enough to be caught half way
+    digest = make_file(src, chunks * CHUNK)
+    file_id = offer(alice, "*", src, bob)
+    bob.send(f"/get {file_id}")
+    wait_some_chunks(bob, "big.bin", file_id, 8)
+    bob.kill()
+    held = held_chunks(bob, "big.bin", file_id)
+    assert 0 < held < chunks, "killed half way"
+    back = cluster.respawn(bob)  # no /get: the download is remembered
+    done = back.wait_event("file-complete", file_id=file_id, timeout=120)
+    assert done["sha256"] == digest
+    assert hashlib.sha256(Path(done["path"]).read_bytes()).hexdigest() == digest
+    first = back.events_of("file-progress")
+    assert not first or first[0]["bytes"] >= held * CHUNK * 0.9, "the held chunks were kept"
+
+
+def test_a_download_waits_for_the_sender_to_come_back(cluster, tmp_path):
+    alice = cluster.spawn("alice")
+    bob = cluster.spawn("bob", join=alice)
+    carol = cluster.spawn("carol", join=alice)  # keeps the room alive while alice is away
+    wait_all_know([alice, bob, carol])
+    src = tmp_path / "big.bin"
+    digest = make_file(src, 1024 * CHUNK)
+    file_id = offer(alice, "*", src, bob)
+    bob.send(f"/get {file_id}")
+    wait_some_chunks(bob, "big.bin", file_id, 8)
+    alice.kill()
+    cluster.respawn(alice)  # it still offers the file after a restart
+    done = bob.wait_event("file-complete", file_id=file_id, timeout=120)
+    assert done["sha256"] == digest
+
+
+def test_names_cannot_escape_the_downloads_folder_or_overwrite(cluster, tmp_path):
+    alice, bob = cluster.start_room(2, names=["alice", "bob"])
+    first = tmp_path / "a" / "..hidden"
+    first.parent.mkdir()
+    make_file(first, 100, seed=1)
+    id1 = offer(alice, "*", first, bob, name="hidden")  # offered under a clean name already
+    second = tmp_path / "b" / "hidden"
+    second.parent.mkdir()
+    make_file(second, 200, seed=2)
+    id2 = offer(alice, "*", second, bob)
+    bob.send(f"/get {id1}")
+    p1 = Path(bob.wait_event("file-complete", file_id=id1)["path"])
+    bob.send(f"/get {id2}")
+    p2 = Path(bob.wait_event("file-complete", file_id=id2)["path"])
+    downloads = bob.data_dir / "downloads"
+    assert p1 == downloads / "hidden" and p2 == downloads / "hidden (1)"
+    assert p1.read_bytes() == first.read_bytes() and p2.read_bytes() == second.read_bytes()
+
+
+def test_bad_commands_and_files_get_a_clear_error(cluster, tmp_path):
+    alice, bob = cluster.start_room(2, names=["alice", "bob"], extra_args=["--max-file-size", "1000"])
+    cases = [
+        (f"/send * {tmp_path / 'missing.bin'}", "cannot read"),
+        (f"/send * {tmp_path}", "not a regular file"),
+        (f"/send nobody {tmp_path}", "no member named"),
+        ("/get 1234abcd", "no file"),
+        ("/get", "usage: /get"),
+    ]
+    big = tmp_path / "big.bin"
+    make_file(big, 5000)
+    cases.append((f"/send * {big}", "above the limit"))
+    for line, expected in cases:
+        since = alice.mark()
+        alice.send(line)
+        assert expected in alice.wait_event("error", since=since)["message"], line
+    assert alice.running()

@@ -61,13 +61,13 @@ bool chunk_schedule::arrived(std::uint32_t index, const peer_id& from) {
   if (index >= state_.size() || state_[index] != state::requested) return false;
   auto r = requests_.find(index);
   if (r == requests_.end() || r->second.holder != from) return false;
-  state_[index] = state::writing;
-  if (auto h = holders_.find(from); h != holders_.end() && h->second.in_flight > 0) --h->second.in_flight;
-  return true;
+  state_[index] = state::writing;  // still counts against the holder's window until written:
+  return true;                       // so chunks waiting for the disk are bounded too
 }
 
 void chunk_schedule::written(std::uint32_t index) {
   if (index >= state_.size() || state_[index] == state::held) return;
+  release_window(index);
   requests_.erase(index);
   state_[index] = state::held;
   ++held_count_;
@@ -77,6 +77,7 @@ void chunk_schedule::failed(std::uint32_t index, const peer_id& from, bool bad_h
   if (index >= state_.size() || state_[index] == state::held) return;
   if (bad_hash)
     if (auto h = holders_.find(from); h != holders_.end()) ++h->second.bad;
+  release_window(index);
   requests_.erase(index);
   state_[index] = state::missing;
   cursor_ = std::min(cursor_, index);
@@ -89,11 +90,17 @@ void chunk_schedule::expire(microseconds now) {
   for (auto index : late) release(index);
 }
 
-void chunk_schedule::release(std::uint32_t index) {
+void chunk_schedule::release_window(std::uint32_t index) {
   auto r = requests_.find(index);
   if (r == requests_.end()) return;
   if (auto h = holders_.find(r->second.holder); h != holders_.end() && h->second.in_flight > 0)
     --h->second.in_flight;
+}
+
+void chunk_schedule::release(std::uint32_t index) {
+  auto r = requests_.find(index);
+  if (r == requests_.end()) return;
+  release_window(index);
   requests_.erase(r);
   state_[index] = state::missing;
   cursor_ = std::min(cursor_, index);

@@ -18,7 +18,9 @@ namespace peerchat::files {
 
 class chunk_schedule {
 public:
-  static constexpr std::uint32_t window = 8;          // requests in flight per holder: 2 MiB
+  // Chunks asked of one holder and not yet on disk: 2 MiB. It bounds the chunks queued for the
+  // disk as well as those on the wire, and so how long a chat line can wait behind them.
+  static constexpr std::uint32_t window = 8;
   static constexpr microseconds request_timeout{10'000'000};
   static constexpr std::uint32_t max_bad_chunks = 3;  // then the holder is no longer asked
 
@@ -56,7 +58,8 @@ private:
   };
   struct request { peer_id holder; microseconds deadline; };
 
-  void release(std::uint32_t index);
+  void release(std::uint32_t index);         // back to missing, its window slot freed
+  void release_window(std::uint32_t index);  // only its slot in its holder's window
 
   std::vector<state> state_;
   std::unordered_map<std::uint32_t, request> requests_;  // by chunk: in flight or writing

@@ -18,6 +18,8 @@ namespace peerchat {
 
 namespace {
 
+constexpr std::size_t writeback_every = 8 << 20;
+
 std::string sha256_of(std::string_view data) {
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
@@ -80,6 +82,7 @@ struct file_disk::part {
   std::vector<bool> held;
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   std::uint32_t hashed = 0;  // chunks [0, hashed) are in `sha`
+  std::size_t unsynced = 0;  // bytes written since writeback was last started
 
   std::uint32_t length(std::uint32_t i) const {
     return static_cast<std::uint32_t>(std::min<std::uint64_t>(chunk_size, size - std::uint64_t{i} * chunk_size));
@@ -265,6 +268,14 @@ void file_disk::write_chunk(files::act::write_chunk t, std::function<void(files:
         if (!write_at(p->data.fd, t.data, t.offset) || !write_at(p->have.fd, {&one, 1}, t.index))
           return {files::write_result::io_error};
         p->held[t.index] = true;
+        // Start writing back what arrived, a few MiB at a time: left to accumulate, the dirty
+        // pages of a big download make every fsync on this disk (our store's, for each chat
+        // line) wait for them, and chat lines wait 100 ms and more.
+        p->unsynced += t.data.size();
+        if (p->unsynced >= writeback_every) {
+          ::sync_file_range(p->data.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+          p->unsynced = 0;
+        }
         hash_forward(*p, t.index == p->hashed ? &t.data : nullptr);
         return {files::write_result::ok};
       },

@@ -14,7 +14,7 @@ namespace peerchat {
 namespace asio = boost::asio;
 
 namespace {
-constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t read_chunk = 256 * 1024;  // a file chunk's frame in one read
 constexpr std::size_t write_batch = 64 * 1024;
 }  // namespace
 
@@ -100,16 +100,20 @@ asio::awaitable<void> link::write_loop() {
       co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;  // woken by send(), close_after_flush() or stop()
     }
+    // Other frames first, many per write; bulk only when none wait, one frame per write
+    // (written from where it lies), so a chat frame queued meanwhile waits for one chunk.
     batch.clear();
-    // Other frames first; bulk only when none wait, one frame per write, so a chat frame
-    // queued meanwhile waits for at most one chunk.
-    const std::size_t frames = queue_.empty() ? bulk_.pop_batch(batch, 1) : queue_.pop_batch(batch, write_batch);
+    std::shared_ptr<const std::string> bulk_frame;
+    std::size_t frames = 1;
+    if (queue_.empty()) bulk_frame = bulk_.pop();
+    else frames = queue_.pop_batch(batch, write_batch);
+    const std::string& bytes = bulk_frame ? *bulk_frame : batch;
     writing_since_ = std::chrono::steady_clock::now();
-    co_await asio::async_write(stream_, asio::buffer(batch),
+    co_await asio::async_write(stream_, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, ec));
     writing_since_.reset();
     if (ec) co_return stop(ec);
-    counters_.bytes_sent += batch.size();
+    counters_.bytes_sent += bytes.size();
     counters_.frames_sent += frames;
     if (on_written_) on_written_();
   }

@@ -149,3 +149,20 @@ def test_bad_commands_and_files_get_a_clear_error(cluster, tmp_path):
         alice.send(line)
         assert expected in alice.wait_event("error", since=since)["message"], line
     assert alice.running()
+
+
+def test_a_file_outlives_its_sender_among_those_who_hold_it(cluster, tmp_path):
+    """carol auto-accepts and holds the file; the sender leaves; dave fetches it from carol."""
+    alice = cluster.spawn("alice")
+    carol = cluster.spawn("carol", join=alice, extra_args=["--auto-accept"])
+    dave = cluster.spawn("dave", join=alice)
+    wait_all_know([alice, carol, dave])
+    src = tmp_path / "album.zip"
+    digest = make_file(src, 9 * CHUNK + 5)
+    file_id = offer(alice, "*", src, carol, dave)
+    assert carol.wait_event("file-complete", file_id=file_id)["sha256"] == digest
+    alice.leave()
+    assert alice.wait_exit() == 0
+    dave.send(f"/get {file_id}")
+    done = dave.wait_event("file-complete", file_id=file_id)
+    assert done["sha256"] == digest and Path(done["path"]).read_bytes() == src.read_bytes()

@@ -9,6 +9,7 @@
 
 #include <boost/asio/post.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fmt/format.h>
 
@@ -19,6 +20,7 @@ namespace peerchat {
 namespace {
 
 constexpr std::size_t writeback_every = 8 << 20;
+constexpr std::size_t direct_alignment = 4096;  // O_DIRECT: buffer, offset and length
 
 std::string sha256_of(std::string_view data) {
   std::string digest(SHA256_DIGEST_LENGTH, '\0');
@@ -79,6 +81,11 @@ struct file_disk::part {
   std::uint32_t chunk_size = 0, chunks = 0;
   std::string hashes;
   fd_guard data, have;
+  // The same file opened O_DIRECT, when the file system allows: chunks bypass the page cache.
+  // Here that costs a fifth of the kernel time of a buffered write (whose pages are fresh
+  // memory every time) and leaves no dirty pages for an fsync of the store to wait behind.
+  fd_guard direct;
+  std::unique_ptr<char, decltype(&std::free)> aligned{nullptr, &std::free};  // one chunk
   std::vector<bool> held;
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> sha{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
   std::uint32_t hashed = 0;  // chunks [0, hashed) are in `sha`
@@ -209,6 +216,9 @@ void file_disk::open_part(files::act::open_part t,
         std::error_code ec;
         std::filesystem::create_directories(downloads_, ec);
         p->data.fd = ::open(p->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        p->direct.fd = ::open(p->path.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);  // -1: buffered only
+        if (p->direct.fd >= 0 && t.chunk_size % direct_alignment == 0)
+          p->aligned.reset(static_cast<char*>(std::aligned_alloc(direct_alignment, t.chunk_size)));
         p->have.fd = ::open((p->path + ".have").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         // Not preallocated: writes into the holes of a sparse file cost ten times more here
         // than appends (ext4), and chunks come mostly in order, so the file grows at its end.
@@ -265,13 +275,18 @@ void file_disk::write_chunk(files::act::write_chunk t, std::function<void(files:
         if (!p || t.index >= p->chunks) return {files::write_result::io_error};
         if (sha256_of(t.data) != t.hash) return {files::write_result::bad_hash};
         const char one = 1;
-        if (!write_at(p->data.fd, t.data, t.offset) || !write_at(p->have.fd, {&one, 1}, t.index))
+        bool direct = false;
+        if (p->aligned && t.data.size() % direct_alignment == 0 && t.data.size() <= p->chunk_size) {
+          std::memcpy(p->aligned.get(), t.data.data(), t.data.size());
+          direct = write_at(p->direct.fd, {p->aligned.get(), t.data.size()}, t.offset);
+        }
+        if ((!direct && !write_at(p->data.fd, t.data, t.offset)) || !write_at(p->have.fd, {&one, 1}, t.index))
           return {files::write_result::io_error};
         p->held[t.index] = true;
-        // Start writing back what arrived, a few MiB at a time: left to accumulate, the dirty
-        // pages of a big download make every fsync on this disk (our store's, for each chat
-        // line) wait for them, and chat lines wait 100 ms and more.
-        p->unsynced += t.data.size();
+        // Buffered writes: start writing back a few MiB at a time. Left to accumulate, a big
+        // download's dirty pages make every fsync on this disk (our store's, for each chat
+        // line) wait for them, and chat lines waited 100-400 ms.
+        if (!direct) p->unsynced += t.data.size();
         if (p->unsynced >= writeback_every) {
           ::sync_file_range(p->data.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
           p->unsynced = 0;

@@ -34,6 +34,8 @@ std::optional<file_offer> check_offer(const peer_id& from, const wire::pb::FileO
   } else if (offer.sha256().size() != 32 || offer.chunk_hashes_root().size() != 32 ||
              offer.nonce().size() != 16) {
     why = "a malformed file offer";
+  } else if (!offer.key().empty() && (to_room || offer.key().size() != chunk_key_bytes)) {
+    why = "a malformed file offer";
   } else if (offer.chunk_size() == 0 || offer.chunk_size() > chunk_bytes ||
              offer.size() > std::uint64_t{max_chunks} * offer.chunk_size()) {
     why = "a file offer with impossible chunks";
@@ -66,6 +68,43 @@ std::string hashes_root(std::string_view hashes) {
   SHA256(reinterpret_cast<const unsigned char*>(hashes.data()), hashes.size(),
          reinterpret_cast<unsigned char*>(root.data()));
   return root;
+}
+
+namespace {
+std::string chunk_ad(std::string_view file_id, std::uint32_t index) {
+  std::string ad(file_id);
+  for (int shift = 24; shift >= 0; shift -= 8) ad += static_cast<char>(index >> shift);
+  return ad;
+}
+const unsigned char* bytes_of(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+}  // namespace
+
+std::string seal_chunk(std::string_view key, std::string_view file_id, std::uint32_t index, std::string_view chunk) {
+  std::string out(sealed_chunk_overhead + chunk.size(), '\0');
+  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+  const std::string ad = chunk_ad(file_id, index);
+  unsigned long long written = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, &written,
+                                             bytes_of(chunk), chunk.size(), bytes_of(ad), ad.size(), nullptr,
+                                             nonce, bytes_of(key));
+  return out;
+}
+
+std::optional<std::string> open_chunk(std::string_view key, std::string_view file_id, std::uint32_t index,
+                                      std::string_view sealed) {
+  if (key.size() != chunk_key_bytes || sealed.size() < sealed_chunk_overhead) return std::nullopt;
+  std::string out(sealed.size() - sealed_chunk_overhead, '\0');
+  const std::string ad = chunk_ad(file_id, index);
+  const auto* nonce = bytes_of(sealed);
+  unsigned long long length = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(out.data()), &length, nullptr,
+          nonce + crypto_aead_xchacha20poly1305_ietf_NPUBBYTES,
+          sealed.size() - crypto_aead_xchacha20poly1305_ietf_NPUBBYTES, bytes_of(ad), ad.size(), nonce,
+          bytes_of(key)) != 0)
+    return std::nullopt;
+  return out;
 }
 
 std::string hex(std::string_view bytes) {

@@ -21,6 +21,9 @@ inline constexpr std::uint32_t chunk_bytes = 256 * 1024;
 inline constexpr std::uint32_t max_chunks = 16384;
 inline constexpr std::size_t file_id_bytes = 16;
 inline constexpr std::size_t max_name_bytes = 255;
+// A private file's chunks travel as nonce || XChaCha20-Poly1305(chunk) under the offer's key.
+inline constexpr std::size_t chunk_key_bytes = 32;
+inline constexpr std::size_t sealed_chunk_overhead = 24 + 16;
 
 struct file_offer {
   std::string id;  // file_id_bytes
@@ -31,6 +34,7 @@ struct file_offer {
   std::uint32_t chunk_count() const;
   std::uint64_t chunk_offset(std::uint32_t index) const { return std::uint64_t{index} * wire.chunk_size(); }
   std::uint32_t chunk_length(std::uint32_t index) const;
+  bool sealed_chunks() const { return !wire.key().empty(); }
 };
 
 // BLAKE2b-128 over the offerer's key and the offer as serialized: nobody can reuse the id of
@@ -50,5 +54,12 @@ std::string safe_file_name(std::string_view offered);
 std::string hashes_root(std::string_view hashes);
 
 std::string hex(std::string_view bytes);
+
+// A private file's chunk as it travels: sealed to the offer's key, bound to the file and the
+// chunk's index (a relay cannot move a sealed chunk to another place). Open returns nothing
+// if the chunk was altered.
+std::string seal_chunk(std::string_view key, std::string_view file_id, std::uint32_t index, std::string_view chunk);
+std::optional<std::string> open_chunk(std::string_view key, std::string_view file_id, std::uint32_t index,
+                                      std::string_view sealed);
 
 }  // namespace peerchat::files

@@ -53,6 +53,11 @@ void transfers::share(std::optional<peer_id> to, std::string path, std::uint64_t
   std::string nonce(16, '\0');
   randombytes_buf(nonce.data(), nonce.size());
   wire_offer.set_nonce(std::move(nonce));
+  if (to) {  // a private file: its chunks are sealed, so the members relaying them see nothing
+    std::string key(chunk_key_bytes, '\0');
+    randombytes_buf(key.data(), key.size());
+    wire_offer.set_key(std::move(key));
+  }
   std::string why;
   auto offer = check_offer(self_, wire_offer, !to, cfg_.max_file_bytes, why);
   if (!offer) return emit(ui_event::error{fmt::format("cannot offer {}: {}", path, why)});

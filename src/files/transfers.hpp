@@ -61,12 +61,14 @@ struct save { file_record record; };
 // Offer our file: to the room as an event, or to one member privately.
 struct publish { std::optional<peer_id> to; wire::pb::FileOffer offer; };
 // Disk work, answered through the on_* inputs below.
+// A chunk to serve; with a key (a private file), sealed before it leaves (seal_chunk).
 struct read_chunk { std::string id; std::string path; std::uint32_t index; std::uint64_t offset;
-                    std::uint32_t length; std::string hash; peer_id to; };
+                    std::uint32_t length; std::string hash; peer_id to; std::string key; };
 struct open_part { std::string id; std::string name; std::uint64_t size; std::uint32_t chunk_size;
                    std::string hashes; };
+// A chunk that arrived; with a key, opened (open_chunk) before its hash is checked.
 struct write_chunk { std::string id; std::uint32_t index; std::uint64_t offset; std::string data;
-                     std::string hash; peer_id from; };
+                     std::string hash; peer_id from; std::string key; };
 struct finish { std::string id; std::string name; std::string sha256; };
 struct discard { std::string id; std::string name; };  // remove the .part and its chunk record
 }  // namespace act

@@ -133,11 +133,13 @@ void transfers::handle_chunk(const peer_id& from, pb::FileChunk& msg, instant) {
   entry* e = by_id(msg.file_id());
   if (!e || e->state != file_state::fetching || !e->schedule) return;
   const std::uint32_t index = msg.index();
-  if (index >= e->offer.chunk_count() || msg.data().size() != e->offer.chunk_length(index)) return;
+  const std::size_t overhead = e->offer.sealed_chunks() ? sealed_chunk_overhead : 0;
+  if (index >= e->offer.chunk_count() || msg.data().size() != e->offer.chunk_length(index) + overhead) return;
   if (!e->schedule->arrived(index, from)) return;  // unasked, or too late: asked elsewhere
   actions_.emplace_back(act::write_chunk{e->offer.id, index, e->offer.chunk_offset(index),
                                          std::move(*msg.mutable_data()),
-                                         e->hashes.substr(std::size_t{index} * 32, 32), from});
+                                         e->hashes.substr(std::size_t{index} * 32, 32), from,
+                                         e->offer.wire.key()});
 }
 
 void transfers::on_chunk_written(const std::string& id, std::uint32_t index, const peer_id& from,

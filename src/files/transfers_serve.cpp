@@ -67,7 +67,8 @@ void transfers::handle_request(const peer_id& from, const pb::FileRequest& req) 
     const std::string path = e->schedule ? std::string{} : e->path;  // empty: the .part
     actions_.emplace_back(act::read_chunk{e->offer.id, path, index, e->offer.chunk_offset(index),
                                           e->offer.chunk_length(index),
-                                          e->hashes.substr(std::size_t{index} * 32, 32), from});
+                                          e->hashes.substr(std::size_t{index} * 32, 32), from,
+                                          e->offer.wire.key()});
   }
   if (theirs == 0) uploads_by_peer_.erase(from);
 }

@@ -184,9 +184,10 @@ void file_disk::read_chunk(files::act::read_chunk t, std::function<void(std::opt
           auto known = hashed_files_.find(t.path);
           if (ok && known != hashed_files_.end() && known->second.size == static_cast<std::uint64_t>(st.st_size) &&
               known->second.mtime_ns == mtime_ns(st) && known->second.inode == st.st_ino)
-            return {std::move(data)};  // unchanged since we hashed all of it
+            return {t.key.empty() ? std::move(data) : files::seal_chunk(t.key, t.id, t.index, data)};  // unchanged since hashed
         }
         if (!ok || sha256_of(data) != t.hash) return {std::nullopt};
+        if (!t.key.empty()) return {files::seal_chunk(t.key, t.id, t.index, data)};
         return {std::move(data)};
       },
       std::move(done));
@@ -270,9 +271,14 @@ void file_disk::hash_forward(part& p, const std::string* just_written) {
 }
 
 void file_disk::write_chunk(files::act::write_chunk t, std::function<void(files::write_result)> done) {
-  ask([this, t = std::move(t)]() -> std::tuple<files::write_result> {
+  ask([this, t = std::move(t)]() mutable -> std::tuple<files::write_result> {
         part* p = open(t.id);
         if (!p || t.index >= p->chunks) return {files::write_result::io_error};
+        if (!t.key.empty()) {
+          auto opened = files::open_chunk(t.key, t.id, t.index, t.data);
+          if (!opened) return {files::write_result::bad_hash};
+          t.data = std::move(*opened);
+        }
         if (sha256_of(t.data) != t.hash) return {files::write_result::bad_hash};
         const char one = 1;
         bool direct = false;

@@ -85,3 +85,34 @@ TEST(file_id, depends_on_the_offerer_and_the_offer) {
 
 }  // namespace
 }  // namespace peerchat::files
+
+namespace peerchat::files {
+namespace {
+
+TEST(sealed_chunk, opens_with_its_key_file_and_index_only) {
+  const std::string key(chunk_key_bytes, 'k'), id(file_id_bytes, 'i'), chunk = "some bytes of a private file";
+  const std::string sealed = seal_chunk(key, id, 3, chunk);
+  EXPECT_EQ(sealed.size(), chunk.size() + sealed_chunk_overhead);
+  EXPECT_EQ(sealed.find(chunk), std::string::npos) << "a relay sees no plaintext";
+  EXPECT_EQ(open_chunk(key, id, 3, sealed), chunk);
+  EXPECT_FALSE(open_chunk(key, id, 4, sealed)) << "moved to another index";
+  EXPECT_FALSE(open_chunk(key, std::string(file_id_bytes, 'j'), 3, sealed)) << "moved to another file";
+  EXPECT_FALSE(open_chunk(std::string(chunk_key_bytes, 'x'), id, 3, sealed));
+  std::string altered = sealed;
+  altered.back() = static_cast<char>(altered.back() ^ 1);
+  EXPECT_FALSE(open_chunk(key, id, 3, altered));
+  EXPECT_NE(seal_chunk(key, id, 3, chunk), sealed) << "a fresh nonce each time";
+}
+
+TEST(check_offer, a_key_only_on_private_offers) {
+  std::string why;
+  auto o = valid_offer();
+  o.set_key(std::string(chunk_key_bytes, 'k'));
+  EXPECT_TRUE(check_offer(testing_ids::id_of(1), o, false, 1 << 30, why)) << why;
+  EXPECT_FALSE(check_offer(testing_ids::id_of(1), o, true, 1 << 30, why)) << "a room offer's key would be public";
+  o.set_key("short");
+  EXPECT_FALSE(check_offer(testing_ids::id_of(1), o, false, 1 << 30, why));
+}
+
+}  // namespace
+}  // namespace peerchat::files

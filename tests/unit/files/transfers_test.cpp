@@ -122,12 +122,19 @@ protected:
         else data = m.disk[act.path].substr(act.offset, act.length);
         if (m.corrupt) data[0] = static_cast<char>(data[0] ^ 1);
         ++m.chunks_served;
-        m.core.on_chunk_read(act.id, act.index, act.to, sha256(data) == act.hash || m.corrupt ? std::optional(data) : std::nullopt);
+        const bool ok = sha256(data) == act.hash || m.corrupt;
+        if (!act.key.empty()) data = seal_chunk(act.key, act.id, act.index, data);
+        m.core.on_chunk_read(act.id, act.index, act.to, ok ? std::optional(data) : std::nullopt);
       } else if constexpr (std::is_same_v<T, act::open_part>) {
         std::vector<bool> held(act.hashes.size() / 32, false);
         for (auto& [i, chunk] : m.parts[act.id]) held[i] = true;
         m.core.on_part_opened(act.id, held, {}, now());
       } else if constexpr (std::is_same_v<T, act::write_chunk>) {
+        if (!act.key.empty()) {
+          auto opened = open_chunk(act.key, act.id, act.index, act.data);
+          if (!opened) return m.core.on_chunk_written(act.id, act.index, act.from, write_result::bad_hash, now());
+          act.data = *opened;
+        }
         if (sha256(act.data) != act.hash) return m.core.on_chunk_written(act.id, act.index, act.from, write_result::bad_hash, now());
         m.parts[act.id][act.index] = act.data;
         m.core.on_chunk_written(act.id, act.index, act.from, write_result::ok, now());

@@ -176,7 +176,7 @@ void transfers::on_chunk_written(const std::string& id, std::uint32_t index, con
 void transfers::on_finished(const std::string& id, std::optional<std::string> path,
                             std::string sha256_or_error, instant now) {
   entry* e = by_id(id);
-  if (!e || e->state != file_state::fetching) return;
+  if (!e || e->state != file_state::fetching || !e->finishing) return;  // only the finish we asked for
   e->finishing = false;
   if (!path) {
     fail(*e, sha256_or_error);

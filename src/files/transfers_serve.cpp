@@ -7,9 +7,11 @@ namespace peerchat::files {
 
 namespace pb = wire::pb;
 
+// A file whose chunk hashes we hold (so every chunk we serve is checked against them).
 bool transfers::serves(const entry& e) const {
+  if (e.hashes.size() != std::size_t{e.offer.chunk_count()} * 32) return false;
   return e.state == file_state::shared || e.state == file_state::complete ||
-         (e.state == file_state::fetching && e.schedule && !e.hashes.empty());
+         (e.state == file_state::fetching && e.schedule);
 }
 
 // Bit i (least significant first in each byte) set if chunk i is on our disk.

@@ -213,9 +213,11 @@ void room::handle_direct_ack(link_id from, const pb::DirectAck& msg) {
       !verify_signature(*recipient, ack_message(msg.id()), msg.signature()))
     return;
   const outgoing_direct& out = it->second;
-  if (!out.file)
+  // A private file offer has no message of its own to report on: the file's events say it.
+  if (!out.file) {
     actions_.emplace_back(action::store_direct{{msg.id(), out.to, true, out.sent, out.text, ui_event::direct_state::delivered}});
-  emit(ui_event::direct_status{hex(msg.id()), ui_event::direct_state::delivered, {}});
+    emit(ui_event::direct_status{hex(msg.id()), ui_event::direct_state::delivered, {}});
+  }
   outbox_.erase(it);
 }
 
@@ -242,7 +244,9 @@ void room::run_outbox(instant now) {
   for (auto& [id, out] : outbox_) {
     if (!out.told_pending && now.mono >= out.pending_at) {
       out.told_pending = true;
-      emit(ui_event::direct_status{hex(id), ui_event::direct_state::pending, "not delivered yet; kept and retried"});
+      emit(ui_event::direct_status{hex(id), ui_event::direct_state::pending,
+                                   out.file ? "file offer not delivered yet; kept and retried"
+                                            : "not delivered yet; kept and retried"});
     }
     if (now.mono >= out.next_try) due.push_back(id);
   }

@@ -217,6 +217,7 @@ private:
   void check_catch_up(instant now);
   void dial_remembered(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, instant now);
+  bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
@@ -320,6 +321,10 @@ private:
   std::deque<std::string> seen_order_;
   std::unordered_set<std::string> seen_;
   std::unordered_map<peer_id, microseconds> muted_until_;  // members flooding the room
+  // Per author, our in-order prefix and when it last moved (anti-entropy repairs only what
+  // stays missing: see still_flowing). Bounded: cleared when it outgrows the member bound.
+  struct prefix_seen { seq_no prefix; microseconds since{0}; };
+  std::unordered_map<peer_id, prefix_seen> prefix_moved_;
   std::vector<room_action> actions_;
 };
 

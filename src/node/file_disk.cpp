@@ -174,9 +174,11 @@ void file_disk::read_chunk(files::act::read_chunk t, std::function<void(std::opt
   ask([this, t = std::move(t)]() -> std::tuple<std::optional<std::string>> {
         std::string data;
         bool ok;
-        if (t.path.empty()) {  // a download in progress serves what it holds
+        if (t.path.empty()) {  // a download in progress serves what it holds, checked when written
           part* p = open(t.id);
-          ok = p && read_at(p->data.fd, data, t.length, t.offset);
+          if (!p || t.index >= p->chunks || !p->held[t.index] || !read_at(p->data.fd, data, t.length, t.offset))
+            return {std::nullopt};
+          return {t.key.empty() ? std::move(data) : files::seal_chunk(t.key, t.id, t.index, data)};
         } else {
           fd_guard f{::open(t.path.c_str(), O_RDONLY | O_CLOEXEC)};
           struct stat st {};

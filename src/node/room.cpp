@@ -413,6 +413,17 @@ void room::on_dial_failed(const std::string& addr, std::error_code why, instant 
     actions_.emplace_back(action::dial{join_addr()});
     return;
   }
+  // A member that resets or refuses a connection may be only busy (its handshake slots or
+  // our address's connection allowance full, as when many join at once): try again a few
+  // times before giving up. A refusal it explains (wrong room, wrong secret) comes as a Bye
+  // on an established connection instead, and ends the join at once.
+  if (join_retries_ < max_join_retries) {
+    ++join_retries_;
+    join_attempt_ = 0;
+    join_retry_at_ = now.mono + join_retry_pause;
+    actions_.emplace_back(action::log{fmt::format("cannot reach {} ({}); trying again", join_addr(), why.message())});
+    return;
+  }
   fail_join(why.message(), why);
 }
 
@@ -433,6 +444,11 @@ void room::on_tick(instant now) {
   if (ready_ && !leaving_) run_swim(now);
   if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
   if (ready_ && !leaving_) run_outbox(now);
+  if (!ready_ && !leaving_ && join_retry_at_ > microseconds{0} && now.mono >= join_retry_at_) {
+    join_retry_at_ = microseconds{0};
+    dialing_[join_addr()] = now.mono;
+    actions_.emplace_back(action::dial{join_addr()});
+  }
   tree_.on_tick(now.mono);
   run_plumtree();
   if (now.mono >= next_maintenance_) {
@@ -466,6 +482,7 @@ void room::dial_a_failed_member(instant now) {
 
 microseconds room::next_deadline() const {
   microseconds next = next_maintenance_;
+  if (join_retry_at_ > microseconds{0}) next = std::min(next, join_retry_at_);
   for (const auto& [link, ls] : links_)
     if (!ls.established) next = std::min(next, ls.hello_deadline);
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);

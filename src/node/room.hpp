@@ -278,6 +278,10 @@ private:
   std::uint64_t catch_up_unavailable_ = 0;
   microseconds catch_up_progress_at_{0};
   std::size_t join_attempt_ = 0;  // 0: cfg_.join, then cfg_.join_fallbacks in turn
+  static constexpr std::size_t max_join_retries = 3;       // rounds over the join addresses
+  static constexpr microseconds join_retry_pause{1'000'000};
+  std::size_t join_retries_ = 0;
+  microseconds join_retry_at_{0};  // when to dial the join address again; 0: not waiting
   std::unordered_map<link_id, link_state> links_;
   std::unordered_map<peer_id, link_id> link_by_peer_;
   std::unordered_map<std::string, microseconds> dialing_;     // addr -> dial started

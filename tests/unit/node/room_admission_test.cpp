@@ -285,12 +285,24 @@ TEST(room_join, an_unreachable_invite_address_makes_the_joiner_dial_the_next_one
   EXPECT_EQ(dials_of(core), std::vector<std::string>{"192.168.1.5:4000"});
   core.on_dial_failed("192.168.1.5:4000", std::make_error_code(std::errc::connection_refused),
                       admission::now());
+  EXPECT_TRUE(dials_of(core).empty()) << "a pause before the next round";
+  instant later = admission::now();
+  later.mono += std::chrono::seconds(1);
+  core.on_tick(later);
+  EXPECT_EQ(dials_of(core), std::vector<std::string>{"10.0.0.1:4000"}) << "the round starts again";
   bool gave_up = false;
-  for (auto& a : core.take_actions())
-    if (auto* e = std::get_if<action::emit>(&a))
-      if (auto* err = std::get_if<ui_event::error>(&e->event))
-        gave_up = err->message.find("cannot join through 192.168.1.5:4000") != std::string::npos;
-  EXPECT_TRUE(gave_up) << "after the last address the joiner gives up";
+  for (int round = 0; round < 3 && !gave_up; ++round) {
+    for (const char* addr : {"10.0.0.1:4000", "192.168.1.5:4000"}) {
+      core.on_dial_failed(addr, std::make_error_code(std::errc::connection_refused), later);
+      for (auto& a : core.take_actions())
+        if (auto* e = std::get_if<action::emit>(&a))
+          if (auto* err = std::get_if<ui_event::error>(&e->event))
+            gave_up = err->message.find("cannot join through 192.168.1.5:4000") != std::string::npos;
+    }
+    later.mono += std::chrono::seconds(1);
+    core.on_tick(later);
+  }
+  EXPECT_TRUE(gave_up) << "after a few rounds over every address the joiner gives up";
 }
 
 }  // namespace

@@ -241,8 +241,13 @@ TEST(room, a_utf8_message_and_nick_go_through) {
 TEST(room, an_unreachable_join_address_fails_the_start_with_a_clear_error) {
   fake_network net;
   auto b = net.add("b", {}, "127.0.0.1:1");
-  net.node(b).core->on_dial_failed("127.0.0.1:1", make_error_code(std::errc::connection_refused), net.now());
-  net.pump();
+  // It may be only busy: tried again a few times, a second apart, before the start fails.
+  for (int attempt = 0; attempt <= 3; ++attempt) {
+    net.node(b).core->on_dial_failed("127.0.0.1:1", make_error_code(std::errc::connection_refused), net.now());
+    net.pump();
+    EXPECT_EQ(net.node(b).finished.has_value(), attempt == 3) << attempt;
+    net.advance(std::chrono::milliseconds(1000));
+  }
   ASSERT_TRUE(net.node(b).finished.has_value());
   EXPECT_TRUE(*net.node(b).finished);
   auto errors = net.node(b).all<ui_event::error>();

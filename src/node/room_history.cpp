@@ -24,6 +24,7 @@ constexpr int max_batch_events = 1024;
 constexpr std::size_t batch_target_bytes = 256 * 1024;  // well below the frame limit
 constexpr std::uint32_t tag_repair = 0;
 constexpr std::uint32_t tag_catch_up = 1;
+constexpr std::uint32_t max_hops = 1000;  // as room_broadcast.cpp: a hostile count overflows nothing
 constexpr std::size_t max_remembered_dials = 8;
 // A catch-up source that sends nothing for this long is replaced by another neighbour.
 constexpr microseconds catch_up_stall{10'000'000};
@@ -261,7 +262,12 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
       continue;
     }
     if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq) || muted(ev.author, now)) continue;
-    accept_live(std::move(ev), sender, 1, now);
+    // A stored event carries the links its holder's copy crossed; ours crossed one more. Taken
+    // as 1, a repaired event looked closer to its author than it was, and neighbours that
+    // heard it announced made this node their parent: every repair bent the tree.
+    const std::uint32_t hops = std::min(ev.signed_event.hops(), max_hops) + 1;
+    ev.signed_event.set_hops(hops);
+    accept_live(std::move(ev), sender, hops, now);
   }
   if (!history.empty()) {
     stats_.history_received += history.size();

@@ -90,11 +90,12 @@ bool room::admit_rate(const peer_id& author, instant now) {
 }
 
 // A verified event we had not seen: pass it on along the tree, store it, show it in order.
-void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now) {
+void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now,
+                       bool repaired) {
   ++stats_.events_delivered;
   const event_ref ref{ev.author, ev.seq};
   remember(ref, ev.signed_event, std::clamp<std::uint32_t>(hops, 1, max_hops), sender);
-  tree_.broadcast(ref, sender, now.mono);
+  tree_.broadcast(ref, sender, now.mono, repaired);
   run_plumtree();
   lamport_ = std::max(lamport_, ev.lamport);
   const peer_id author = ev.author;

@@ -267,7 +267,7 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
     // heard it announced made this node their parent: every repair bent the tree.
     const std::uint32_t hops = std::min(ev.signed_event.hops(), max_hops) + 1;
     ev.signed_event.set_hops(hops);
-    accept_live(std::move(ev), sender, hops, now);
+    accept_live(std::move(ev), sender, hops, now, true);
   }
   if (!history.empty()) {
     stats_.history_received += history.size();

@@ -33,9 +33,14 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
   return it == lazy_.end() || !it->second.contains(peer);
 }
 
-void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now) {
+void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
+                         bool repaired) {
   missing_.erase(ref);
-  const auto& lazy = lazy_for(ref.author);
+  auto& lazy = lazy_for(ref.author);
+  // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
+  // never the author's events. Pushed back, an event we got sooner by another path (a graft,
+  // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
+  if (from && !repaired && neighbours_.contains(*from)) lazy.insert(*from);
   std::uint64_t& highest = highest_[ref.author];
   highest = std::max(highest, ref.seq.value);
   for (const peer_id& p : neighbours_) {
@@ -89,9 +94,10 @@ void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
 }
 
 void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
-  if (!neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
   auto& lazy = lazy_for(author);
-  if (!lazy.erase(closer)) return;  // already eager: nothing to swap
+  // `closer` becomes our parent: it pushes to us, we only announce to it.
+  lazy.insert(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
   lazy.insert(farther);
   outputs_.push_back(plumtree_out::prune{farther, author});
@@ -128,9 +134,9 @@ void plumtree::on_tick(microseconds now) {
     m.deadline = now + cfg_.graft_retry;
     ++it;
   }
+  // The announcer pushes to us from now on: it is upstream, we only announce to it.
   for (auto& [to, refs] : grafts) {
-    for (const event_ref& ref : refs)
-      if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(to);
+    for (const event_ref& ref : refs) lazy_for(ref.author).insert(to);
     outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }

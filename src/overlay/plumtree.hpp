@@ -2,7 +2,10 @@
 // an author's first event goes in full to every neighbour; a copy that arrives twice marks
 // its sender lazy *for that author* (prune), so each author's eager links settle into a
 // first-arrival (near shortest-path) tree rooted at the author, and later events of that
-// author cost one copy per member. Lazy neighbours get the event's ref in an IHave; an IHave
+// author cost one copy per member. Eager and lazy are per direction: the neighbour that
+// pushes an author's events to us is upstream and only hears IHaves of that author from us,
+// so a copy that reached us first by another path (a graft, a repair) is never pushed back
+// up, where the duplicate would prune us off our parent and turn the tree around. Lazy neighbours get the event's ref in an IHave; an IHave
 // for an event that does not arrive in time grafts the announcer back to eager and fetches
 // it, which repairs the trees after failures and loss. A tree per author (instead of one
 // shared tree) keeps every speaker's hop count near log N, at the price of one flood when
@@ -73,8 +76,12 @@ public:
   void neighbor_up(const peer_id& peer);
   void neighbor_down(const peer_id& peer);
 
-  // We hold a new event (our own, or the first copy, which came from `from`): pass it on.
-  void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now);
+  // We hold a new event: our own (no `from`), the first copy, pushed by `from`, which is
+  // upstream for that author from then on (we announce to it, never push to it), or one
+  // `repaired` (fetched from `from` by anti-entropy), which leaves the tree as it is. Pass it
+  // on: in full to the author's other eager neighbours, as an IHave to the lazy ones.
+  void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
+                 bool repaired = false);
   // A copy of `author`'s event we already held came from `from`: that path is redundant.
   void duplicate(const peer_id& from, const peer_id& author);
   void on_prune(const peer_id& from, const peer_id& author);
@@ -106,7 +113,9 @@ private:
 
   plumtree_config cfg_;
   std::unordered_set<peer_id> neighbours_;
-  // Per author, the neighbours pruned to lazy; everyone else is eager for that author.
+  // Per author, the neighbours we only announce its events to: those that pruned us, and our
+  // upstream (whoever pushed the author's events to us). Everyone else gets them in full.
+  // Eager and lazy are per direction: a tree link is eager downstream, lazy upstream.
   std::unordered_map<peer_id, std::unordered_set<peer_id>> lazy_;
   std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
   // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.

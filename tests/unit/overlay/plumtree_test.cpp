@@ -42,6 +42,26 @@ TEST_F(plumtree_test, an_authors_first_event_goes_in_full_to_every_neighbour_but
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
 }
 
+TEST_F(plumtree_test, the_neighbour_that_pushed_an_authors_event_gets_only_ihaves_of_that_author) {
+  tree.broadcast(ref(1), a, now);  // a is upstream for author now
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 1 * ms);  // this time b was faster (say a graft)
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{c}))
+      << "pushed back to a, a duplicate there would prune us off our parent";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(a, other_author));
+  tree.on_tick(now + 100 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].to, a) << "announced what it did not send us";
+}
+
+TEST_F(plumtree_test, a_repaired_event_leaves_the_tree_as_it_is) {
+  tree.broadcast(ref(1), a, now, /*repaired=*/true);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
+  EXPECT_TRUE(tree.is_eager(a, author)) << "a sent it on request, not as our parent";
+}
+
 TEST_F(plumtree_test, our_own_event_goes_to_every_neighbour) {
   tree.broadcast(ref(1), std::nullopt, now);
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, b, c}));
@@ -94,7 +114,7 @@ TEST_F(plumtree_test, an_announced_event_that_does_not_arrive_is_grafted_from_th
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, b);
   EXPECT_EQ(grafts[0].refs.size(), 1u);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b pushes to us from now on; we only announce to it";
 }
 
 TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
@@ -156,12 +176,13 @@ TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announ
   EXPECT_EQ(grafts[0].author, author);
   ASSERT_EQ(prunes.size(), 1u);
   EXPECT_EQ(prunes[0].to, a);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "our new parent: it pushes, we announce";
   EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(c, author));
 }
 
-TEST_F(plumtree_test, optimize_toward_a_neighbour_already_eager_changes_nothing) {
-  tree.optimize(b, a, author);
+TEST_F(plumtree_test, optimize_toward_the_parent_we_have_changes_nothing) {
+  tree.optimize(a, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_TRUE(tree.is_eager(a, author));
 }

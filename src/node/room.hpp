@@ -199,7 +199,7 @@ private:
   bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
   void dial_remembered(instant now);
-  void request_gaps(const peer_id& author, const peer_id& holder, instant now);
+  void request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);

@@ -165,8 +165,12 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     std::uint64_t from_seq = delivery_.complete_prefix(*author).value;
     if (catch_up_.held_prefix(*author)) continue;  // catch-up is fetching it in order
     if (muted(*author, now)) continue;
+    // An event announced to us and awaited is the tree's to repair: its graft goes to the
+    // announcer closest to the author, and a batch from whoever sent this summary (any
+    // neighbour, however far) would put us and the subtree below us on a detour.
     for (std::uint64_t s = from_seq + 1; s <= theirs.value && missing.size() < max_repair_events; ++s)
-      if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
+      if (!delivery_.seen(*author, seq_no{s}) && !tree_.awaits({*author, seq_no{s}}))
+        missing.push_back({*author, seq_no{s}});
   }
   for (const auto& [author, seq] : ours)
     if (seq.value > 0 && !listed.contains(author)) they_lack = true;

@@ -1,6 +1,7 @@
 #include "overlay/plumtree.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace peerchat {
 
@@ -12,7 +13,7 @@ void plumtree::neighbor_down(const peer_id& peer) {
   neighbours_.erase(peer);
   for (auto& [author, lazy] : lazy_) lazy.erase(peer);
   lazy_queue_.erase(peer);
-  for (auto& [ref, m] : missing_) std::erase(m.announcers, peer);
+  for (auto& [ref, m] : missing_) std::erase_if(m.announcers, [&](const announcer& a) { return a.peer == peer; });
 }
 
 std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
@@ -66,9 +67,12 @@ void plumtree::on_prune(const peer_id& from, const peer_id& author) {
   if (neighbours_.contains(from)) lazy_for(author).insert(from);
 }
 
-void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now) {
+void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now,
+                        const std::vector<std::uint32_t>& hops) {
   if (!neighbours_.contains(from)) return;
-  for (const event_ref& ref : refs) {
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const event_ref& ref = refs[i];
+    const std::uint32_t h = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
@@ -76,8 +80,11 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second}).first;
     }
     auto& announcers = it->second.announcers;
-    if (announcers.size() < 8 && std::find(announcers.begin(), announcers.end(), from) == announcers.end())
-      announcers.push_back(from);
+    if (announcers.size() >= 8 || std::any_of(announcers.begin(), announcers.end(),
+                                              [&](const announcer& a) { return a.peer == from; }))
+      continue;
+    auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > h; });
+    announcers.insert(at, announcer{from, h});
   }
 }
 
@@ -99,6 +106,14 @@ void plumtree::optimize(const peer_id& closer, const peer_id& farther, const pee
   // `closer` becomes our parent: it pushes to us, we only announce to it.
   lazy.insert(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
+  lazy.insert(farther);
+  outputs_.push_back(plumtree_out::prune{farther, author});
+}
+
+void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  auto& lazy = lazy_for(author);
+  lazy.insert(closer);  // upstream: it pushes to us already
   lazy.insert(farther);
   outputs_.push_back(plumtree_out::prune{farther, author});
 }
@@ -128,9 +143,9 @@ void plumtree::on_tick(microseconds now) {
       ++it;
       continue;
     }
-    const peer_id announcer = m.announcers.front();
+    const peer_id closest = m.announcers.front().peer;
     m.announcers.pop_front();
-    grafts[announcer].push_back(it->first);
+    grafts[closest].push_back(it->first);
     m.deadline = now + cfg_.graft_retry;
     ++it;
   }

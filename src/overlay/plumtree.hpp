@@ -85,8 +85,14 @@ public:
   // A copy of `author`'s event we already held came from `from`: that path is redundant.
   void duplicate(const peer_id& from, const peer_id& author);
   void on_prune(const peer_id& from, const peer_id& author);
-  // `from` holds these; the caller passes only refs it does not hold itself.
-  void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now);
+  // `from` holds these; the caller passes only refs it does not hold itself. `hops[i]`, when
+  // given, is how many links `from`'s copy of missing[i] crossed: of several announcers, the
+  // one closest to the author is grafted first, so a repaired node (and the subtree below it)
+  // takes the shortest path offered, not the first.
+  void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now,
+                const std::vector<std::uint32_t>& hops = {});
+  // True while an announced event is awaited (a graft is or will be under way for it).
+  bool awaits(const event_ref& ref) const { return missing_.contains(ref); }
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
   void on_graft(const peer_id& from, const std::vector<event_ref>& refs);
   // `from` wants `author`'s events eagerly from now on (a tree optimisation, no payload).
@@ -94,6 +100,10 @@ public:
   // The paper's tree optimisation: lazy `closer` announced an event of `author` that reached
   // us through eager `farther` over more links; make `closer` our parent for that author.
   void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author);
+  // A duplicate from `closer` crossed fewer links than the copy `farther` pushed first (it
+  // came late because `closer` was itself repaired): keep `closer` as our parent for that
+  // author and prune `farther`, instead of pruning the shorter path for good.
+  void adopt(const peer_id& closer, const peer_id& farther, const peer_id& author);
 
   void on_tick(microseconds now);
   std::optional<microseconds> next_deadline() const;
@@ -102,8 +112,12 @@ public:
   bool is_eager(const peer_id& peer, const peer_id& author) const;
 
 private:
+  struct announcer {
+    peer_id peer;
+    std::uint32_t hops;  // links its copy crossed (unknown: the largest)
+  };
   struct missing {
-    std::deque<peer_id> announcers;
+    std::deque<announcer> announcers;  // fewest hops first, then in order of announcement
     microseconds deadline;
     std::uint64_t progress;  // the author's highest seq we held when we last looked
   };

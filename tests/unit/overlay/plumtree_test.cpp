@@ -128,6 +128,41 @@ TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
   EXPECT_EQ(grafts[0].to, c);
 }
 
+TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
+  tree.on_ihave(b, {ref(5)}, now, {4});
+  tree.on_ihave(c, {ref(5)}, now + 1 * ms, {2});
+  tree.on_ihave(a, {ref(5)}, now + 2 * ms);  // hops unknown: asked last
+  EXPECT_TRUE(tree.awaits(ref(5)));
+  tree.on_tick(now + 250 * ms);
+  auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, c);
+  tree.on_tick(now + 400 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  tree.on_tick(now + 550 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  tree.broadcast(ref(5), a, now + 560 * ms);
+  EXPECT_FALSE(tree.awaits(ref(5)));
+}
+
+TEST_F(plumtree_test, adopt_keeps_the_closer_late_parent_and_prunes_the_detour) {
+  tree.broadcast(ref(1), a, now);  // first copy by a detour through a
+  tree.take_outputs();
+  tree.adopt(b, a, author);  // b's late duplicate crossed fewer links
+  const auto out = tree.take_outputs();
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+  EXPECT_TRUE(only<plumtree_out::graft>(out).empty()) << "b pushes to us already";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b is upstream now";
+  EXPECT_TRUE(tree.is_eager(c, author));
+}
+
 TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arriving) {
   tree.broadcast(ref(1), a, now);
   tree.on_ihave(b, {ref(5)}, now);
@@ -202,6 +237,7 @@ TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
   tree.duplicate(stranger, author);
   tree.on_graft_author(stranger, author);
   tree.optimize(stranger, a, author);
+  tree.adopt(stranger, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_FALSE(tree.next_deadline().has_value());
 }

@@ -72,7 +72,7 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
   if (!neighbours_.contains(from)) return;
   for (std::size_t i = 0; i < refs.size(); ++i) {
     const event_ref& ref = refs[i];
-    const std::uint32_t h = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
+    const std::uint32_t their_hops = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
@@ -83,8 +83,8 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
     if (announcers.size() >= 8 || std::any_of(announcers.begin(), announcers.end(),
                                               [&](const announcer& a) { return a.peer == from; }))
       continue;
-    auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > h; });
-    announcers.insert(at, announcer{from, h});
+    auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > their_hops; });
+    announcers.insert(at, announcer{from, their_hops});
   }
 }
 

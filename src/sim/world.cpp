@@ -303,9 +303,9 @@ void world::deliver_frame(std::size_t from, link_id link, std::shared_ptr<const 
     if (!t.links.contains(there.link)) return;
     if (frame->has_event()) note_hop(from, there.node, frame->event());
     if (frame->has_event_batch())
-      for (const auto& bytes : frame->event_batch().events()) {
+      for (const auto& raw : frame->event_batch().events()) {
         pb::SignedEvent ev;
-        if (ev.ParseFromString(bytes)) note_hop(from, there.node, ev);
+        if (ev.ParseFromString(raw)) note_hop(from, there.node, ev);
       }
     t.core->on_frame(there.link, *frame, clock_of());
     pump(there.node);

@@ -5,9 +5,10 @@
 // author cost one copy per member. Eager and lazy are per direction: the neighbour that
 // pushes an author's events to us is upstream and only hears IHaves of that author from us,
 // so a copy that reached us first by another path (a graft, a repair) is never pushed back
-// up, where the duplicate would prune us off our parent and turn the tree around. Lazy neighbours get the event's ref in an IHave; an IHave
-// for an event that does not arrive in time grafts the announcer back to eager and fetches
-// it, which repairs the trees after failures and loss. A tree per author (instead of one
+// up, where the duplicate would prune us off our parent and turn the tree around. Lazy
+// neighbours get the event's ref in an IHave; an IHave for an event that does not arrive in
+// time grafts the announcer (the one closest to the author first) and fetches it, which
+// repairs the trees after failures and loss. A tree per author (instead of one
 // shared tree) keeps every speaker's hop count near log N, at the price of one flood when
 // an author first speaks (or when its tree was evicted). This class decides *whom* to tell
 // *what*; the owner holds the payloads and sends frames.

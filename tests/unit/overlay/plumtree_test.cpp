@@ -174,6 +174,20 @@ TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arrivi
   EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
 }
 
+TEST_F(plumtree_test, an_awaited_event_arriving_is_not_progress_of_the_stream) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(2), ref(3)}, now);
+  tree.on_ihave(c, {ref(3)}, now);
+  tree.on_tick(now + 250 * ms);  // both grafted from b
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 260 * ms);  // the graft answered: a repair, not the stream
+  tree.take_outputs();
+  tree.on_tick(now + 400 * ms);  // 3 did not come: the next announcer, without another wait
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u) << "not held back as if a busy stream were still flowing";
+  EXPECT_EQ(grafts[0].to, c);
+}
+
 TEST_F(plumtree_test, a_later_event_arriving_first_means_a_loss_and_grafts_on_time) {
   tree.on_ihave(b, {ref(5)}, now);
   tree.broadcast(ref(6), a, now + 100 * ms);

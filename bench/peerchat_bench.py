@@ -6,6 +6,7 @@ measured from their own event stamps, their /stats counters and /proc.
   peerchat_bench.py throughput --nodes 10 --duration 10
   peerchat_bench.py sync --events 100000 --authors 10   (a newcomer fetches K events of history)
   peerchat_bench.py idle --nodes 50 --duration 20       (CPU of an idle room)
+  peerchat_bench.py file --file-size 1073741824 --receivers 4  (file rate, chat delay meanwhile)
   peerchat_bench.py suite quick|readme      (readme: the table in bench/README.md)
   peerchat_bench.py smoke                   (correctness only; exit 1 if anything is missing)
   peerchat_bench.py report RUNS.jsonl...    (tables of medians and of raw runs, from saved runs)
@@ -23,6 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import files
 import modes
 import report
 import sync
@@ -31,13 +33,15 @@ from room import Setup
 
 SUITES = {
     # What `make bench` runs by default: a minute or so.
-    "quick": [("latency", 10, 500, 50), ("throughput", 10, 10), ("sync", 100_000, 10)],
+    "quick": [("latency", 10, 500, 50), ("throughput", 10, 10), ("sync", 100_000, 10),
+              ("file", 1 << 30, 1)],
     # The table in bench/README.md; run with --repeat 3.
     "readme": [("latency", 10, 500, 50), ("latency", 50, 500, 50), ("latency", 200, 200, 10),
-               ("throughput", 10, 10), ("sync", 100_000, 10), ("idle", 50, 20, 5)],
+               ("throughput", 10, 10), ("sync", 100_000, 10), ("idle", 50, 20, 5),
+               ("file", 1 << 30, 1), ("file", 1 << 30, 4)],
 }
 # Correctness only, and quick: a small room's messages, and a small history to a newcomer.
-SMOKE = [("latency", 5, 50, 50), ("sync", 2000, 4)]
+SMOKE = [("latency", 5, 50, 50), ("sync", 2000, 4), ("file", 8 << 20, 2)]
 
 
 def parse_args(argv):
@@ -76,6 +80,9 @@ def parse_args(argv):
     idle.add_argument("--duration", type=float, default=20.0, help="seconds measured")
     idle.add_argument("--settle", type=float, default=5.0,
                       help="seconds between full membership and the measured window")
+    fil = sub.add_parser("file", parents=[common], help="one file to R receivers, chat meanwhile")
+    fil.add_argument("--file-size", type=int, default=1 << 30, help="bytes")
+    fil.add_argument("--receivers", type=int, default=1)
     suite = sub.add_parser("suite", parents=[common], help="a named set of runs")
     suite.add_argument("name", choices=sorted(SUITES))
     sub.add_parser("smoke", parents=[common], help="N=5, M=50 and a 2000-event sync: "
@@ -104,6 +111,8 @@ def plan(args):
         return [("sync", args.events, args.authors)]
     if args.mode == "idle":
         return [("idle", args.nodes, args.duration, args.settle)]
+    if args.mode == "file":
+        return [("file", args.file_size, args.receivers)]
     if args.mode == "suite":
         return SUITES[args.name]
     return SMOKE
@@ -121,6 +130,9 @@ def run_one(spec, args, setup, seed):
     if kind == "idle":
         duration, settle = rest
         return modes.run_idle(setup, count, duration, settle, seed)
+    if kind == "file":
+        (receivers,) = rest
+        return files.run_files(setup, count, receivers, seed)
     (duration,) = rest
     return modes.run_throughput(setup, count, duration, args.size, seed)
 
@@ -142,6 +154,8 @@ def smoke_failures(result):
     synced and stored the whole history."""
     if result["mode"] == "sync":
         return sync.sync_failures(result)
+    if result["mode"] == "file":
+        return files.file_failures(result)
     problems = []
     if result["delivered"] != result["expected"]:
         problems.append(f"delivered {result['delivered']} of {result['expected']}")
@@ -191,7 +205,7 @@ def smoke_verdict(results, out, args):
         print("SMOKE FAILED: " + "; ".join(problems), file=sys.stderr)
         return 1
     print("smoke: every member knew all, every message reached every member once, "
-          "the newcomer synced and stored the whole history")
+          "the newcomer synced and stored the whole history, every receiver got the file intact")
     return 0
 
 

@@ -26,6 +26,8 @@ def label(result):
         return f"sync K={p['events']} A={p['authors']}{extra}"
     if result["mode"] == "idle":
         return f"idle N={p['nodes']} {p['duration_s']:g} s{extra}"
+    if result["mode"] == "file":
+        return f"file {p['size'] / 2**20:g} MiB to {p['receivers']}{extra}"
     return f"throughput N={p['nodes']} {p['duration_s']:g} s{extra}"
 
 
@@ -104,8 +106,15 @@ IDLE_COLUMNS = [
     ("datagrams/s per node", "datagrams_sent_per_node_s", 1),
     ("membership s", "membership_s", 2), ("others' CPU %", "cpu_pct.others", 0)]
 
+FILE_COLUMNS = [
+    ("runs", "runs", 0), ("MB/s slowest", "mb_per_s.min", 0), ("MB/s median", "mb_per_s.median", 0),
+    ("s slowest", "seconds.max", 2), ("intact", "complete", 0), ("chat p50 ms", "chat_ms.p50", 2),
+    ("chat p99 ms", "chat_ms.p99", 2), ("chat max ms", "chat_ms.max", 1), ("chat lines", "chat_lines", 0),
+    ("sender CPU s", "cpu_s.sender", 2), ("receivers CPU s", "cpu_s.receivers", 2),
+    ("RSS MiB max", "rss_mib_max", 1), ("offer s", "offer_s", 2)]
+
 MODE_COLUMNS = (("latency", LATENCY_COLUMNS), ("throughput", THROUGHPUT_COLUMNS),
-                ("sync", SYNC_COLUMNS), ("idle", IDLE_COLUMNS))
+                ("sync", SYNC_COLUMNS), ("idle", IDLE_COLUMNS), ("file", FILE_COLUMNS))
 
 
 def _table(rows, columns):

@@ -85,6 +85,31 @@ void plumtree_seeds() {
 
 namespace catch_up_op { constexpr std::uint8_t want = 0, received = 1, next_want = 2, answered = 3, source_lost = 4; }
 
+namespace transfers_op {
+constexpr std::uint8_t offer = 0, get = 1, cancel = 2, request = 3, chunk = 4, hashes = 5, have = 6,
+                       part_opened = 7, written = 8, read = 9, finished = 10, tick = 11;
+}
+
+// An offer from member 1, fetched: hashes that do not match, a bitmap, chunks, disk answers.
+void transfers_seeds() {
+  input_writer w;
+  w.byte(transfers_op::offer).byte(0).byte(1).byte(30).byte(1).byte('s').byte(1).byte('n').byte(1);
+  w.byte(transfers_op::get).byte(0).byte(0).byte(28);
+  w.byte(transfers_op::hashes).byte(0).byte(0).bytes(std::string(64, 'h'));
+  w.byte(transfers_op::have).byte(1).byte(0).byte(1).bytes("").byte(1);
+  w.byte(transfers_op::part_opened).byte(0).u16(12).byte(1).byte(0).byte(1);
+  w.byte(transfers_op::chunk).byte(0).byte(0).byte(0).byte(0);
+  w.byte(transfers_op::written).byte(0).byte(0);
+  w.byte(transfers_op::tick).byte(0).u16(500).byte(1).byte(0);
+  write_seed("transfers", "offer-fetch-and-answers", w.data());
+  input_writer serve;
+  serve.byte(transfers_op::offer).byte(1).byte(1).byte(3).byte(1).byte('s').byte(1).byte('n').byte(1);
+  serve.byte(transfers_op::request).byte(2).byte(0).byte(3).byte(0).byte(1).byte(2).byte(1).byte(1);
+  serve.byte(transfers_op::read).byte(0).byte(1).byte(transfers_op::cancel).byte(0).byte(0);
+  serve.byte(transfers_op::finished).byte(0).byte(0).byte(1);
+  write_seed("transfers", "requests-for-unknown-and-known", serve.data());
+}
+
 void catch_up_seeds() {
   input_writer w;
   w.byte(catch_up_op::want).byte(1).byte(0).byte(20).byte(catch_up_op::want).byte(2).byte(5).byte(9);
@@ -99,6 +124,7 @@ void catch_up_seeds() {
 
 void write_core_seeds() {
   catch_up_seeds();
+  transfers_seeds();
   member_table_seeds();
   failure_detector_seeds();
   fifo_delivery_seeds();

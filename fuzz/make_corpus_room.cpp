@@ -197,9 +197,30 @@ void history_seeds() {
       .write("want-up-to-the-highest-seq");
 }
 
+// Frames for members we are not linked to, relayed on (or routed back), and file frames for us.
+void relay_seeds() {
+  pb::Frame request;
+  request.mutable_file_request()->set_file_id(std::string(16, 'f'));
+  request.mutable_file_request()->add_chunks(0);
+  auto relayed = [&](std::size_t from, std::size_t to, bool bulk) {
+    pb::Frame f;
+    auto* r = f.mutable_relayed();
+    r->set_from(id_of_peer(from));
+    r->set_to(id_of_peer(to));
+    r->set_ttl(3);
+    r->set_nonce(from * 100 + to);
+    r->set_bulk(bulk);
+    request.SerializeToString(r->mutable_frame());
+    return f;
+  };
+  room_script(three_linked_peers).frame(1, relayed(1, 7, false)).frame(2, relayed(7, 1, true))
+      .frame(3, relayed(2, 0, false)).frame(1, request).write("relayed-and-file-frames");
+}
+
 }  // namespace
 
 void write_room_seeds() {
+  relay_seeds();
   history_seeds();
   broadcast_seeds();
   membership_seeds();

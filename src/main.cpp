@@ -13,6 +13,7 @@
 #include "core/config.hpp"
 #include "core/invite.hpp"
 #include "crypto/identity.hpp"
+#include "files/file_offer.hpp"
 #include "history/store.hpp"
 #include "crypto/room_secret.hpp"
 #include "crypto/secret_file.hpp"
@@ -115,6 +116,15 @@ int main(int argc, char** argv) {
   app.add_option("--history-limit", cfg.history_limit,
                  "history fetched at join and kept: the newest N events (0: all)")
       ->capture_default_str();
+  app.add_option("--downloads", cfg.downloads_dir, "where downloaded files go (default: DATA_DIR/downloads)");
+  app.add_flag("--auto-accept", cfg.auto_accept, "download every file offered to you or the room, without /get");
+  app.add_option("--max-file-size", cfg.max_file_bytes,
+                 "largest file offered or accepted, in bytes (at most 4 GiB: 16384 chunks of 256 KiB)")
+      ->capture_default_str()
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{peerchat::files::max_chunks} * peerchat::files::chunk_bytes));
+  app.add_option("--max-transfers", cfg.max_transfers, "downloads at once; more wait their turn")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   app.add_option("--max-pending-links", cfg.max_pending_links,
                  "connections still in their TLS or hello handshake, at most")
       ->capture_default_str()->check(CLI::Range(1, 100000));

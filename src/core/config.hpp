@@ -33,6 +33,9 @@ struct config {
   // stuck peer can never grow our memory; 8 MiB rides out seconds of congestion.
   std::size_t send_queue_max_bytes = 8 << 20;
   std::size_t send_queue_max_frames = 8192;
+  // File chunks wait in a queue of their own, sent only when no other frame waits; when it is
+  // full a chunk is dropped (its puller asks again) rather than the link.
+  std::size_t bulk_queue_max_bytes = 8 << 20;
   // A connection must finish TLS and hello within this, or it is closed.
   std::chrono::milliseconds handshake_timeout{5000};
   // HyParView's active view: the live links a node keeps, dialed or accepted. A room of up to
@@ -74,6 +77,12 @@ struct config {
   std::uint64_t history_limit = 0;
   // Retry delay for members we failed to dial.
   std::chrono::milliseconds redial_backoff{2000};
+  // Files (src/files). Where downloads go; empty: DATA_DIR/downloads.
+  std::string downloads_dir;
+  bool auto_accept = false;           // download every file offered to us, without /get
+  // Larger offers are refused, ours and others': a bound on what a stranger can make us store.
+  std::uint64_t max_file_bytes = std::uint64_t{4} << 30;
+  std::size_t max_transfers = 4;      // downloads running at once; more wait their turn
   // On leave, wait at most this long for the goodbye to reach our links.
   std::chrono::milliseconds leave_flush_timeout{1000};
 };

@@ -63,7 +63,24 @@ CREATE TABLE direct_messages (
 CREATE INDEX direct_messages_pending ON direct_messages (status) WHERE status = 1;
 )sql";
 
-constexpr migration all[] = {{version_1}, {version_2}};
+// Files offered, shared and downloaded (src/files): one row per file, rewritten as its state
+// changes; `state` is files::file_state. The chunk record of a download in progress lives
+// beside its .part file, not here: it changes per chunk.
+constexpr const char* version_3 = R"sql(
+CREATE TABLE files (
+  id       BLOB PRIMARY KEY CHECK (length(id) = 16),
+  offerer  BLOB NOT NULL CHECK (length(offerer) = 32),
+  to_room  INTEGER NOT NULL,
+  peer     BLOB NOT NULL CHECK (length(peer) = 32),
+  offer    BLOB NOT NULL,
+  state    INTEGER NOT NULL,
+  path     TEXT NOT NULL,
+  hashes   BLOB NOT NULL,
+  seen_us  INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr migration all[] = {{version_1}, {version_2}, {version_3}};
 
 }  // namespace
 

@@ -65,6 +65,12 @@ sqlite_store::sqlite_store(file_lock lock, std::unique_ptr<sqlite::connection> d
                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO UPDATE SET status = ?6"),
       pending_directs_(*db_,
                        "SELECT id, peer, outgoing, sent_us, text, status FROM direct_messages "
-                       "WHERE status = 1 AND outgoing = 1 ORDER BY sent_us LIMIT ?1") {}
+                       "WHERE status = 1 AND outgoing = 1 ORDER BY sent_us LIMIT ?1"),
+      save_file_(*db_,
+                 "INSERT OR REPLACE INTO files (id, offerer, to_room, peer, offer, state, path, hashes, seen_us) "
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+      load_files_(*db_,
+                  "SELECT id, offerer, to_room, peer, offer, state, path, hashes, seen_us FROM files "
+                  "ORDER BY seen_us DESC LIMIT ?1") {}
 
 }  // namespace peerchat::history

@@ -38,6 +38,8 @@ public:
   std::error_code set_meta(meta_key key, std::string_view value) override;
   std::error_code save_direct(const stored_direct& message) override;
   std::vector<stored_direct> pending_directs(std::size_t k, std::error_code& ec) override;
+  std::error_code save_file(const stored_file& file) override;
+  std::vector<stored_file> load_files(std::size_t k, std::error_code& ec) override;
   std::optional<std::string> meta(meta_key key, std::error_code& ec) override;
 
 private:
@@ -83,6 +85,8 @@ private:
   sqlite::statement get_meta_;
   sqlite::statement save_direct_;
   sqlite::statement pending_directs_;
+  sqlite::statement save_file_;
+  sqlite::statement load_files_;
 };
 
 }  // namespace peerchat::history

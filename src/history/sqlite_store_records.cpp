@@ -137,4 +137,38 @@ std::vector<stored_direct> sqlite_store::pending_directs(std::size_t k, std::err
   });
 }
 
+std::error_code sqlite_store::save_file(const stored_file& file) {
+  return sqlite::guarded([&] {
+    sqlite::use q(save_file_);
+    q.bind_blob(1, file.id)
+        .bind_blob(2, file.from.as_string_view())
+        .bind(3, std::int64_t{file.to_room})
+        .bind_blob(4, file.to.as_string_view())
+        .bind_blob(5, file.offer)
+        .bind(6, std::int64_t{file.state})
+        .bind_text(7, file.path)
+        .bind_blob(8, file.hashes)
+        .bind(9, static_cast<std::int64_t>(file.seen.count()))
+        .step();
+  });
+}
+
+std::vector<stored_file> sqlite_store::load_files(std::size_t k, std::error_code& ec) {
+  return sqlite::guarded<std::vector<stored_file>>(ec, [&] {
+    std::vector<stored_file> out;
+    sqlite::use q(load_files_);
+    q.bind(1, as_limit(k));
+    while (q.step()) {
+      auto from = peer_id::from_bytes(q.column_blob(1));
+      auto to = peer_id::from_bytes(q.column_blob(3));
+      if (!from || !to) continue;
+      out.push_back({std::string(q.column_blob(0)), *from, q.column_int(2) != 0, *to,
+                     std::string(q.column_blob(4)), static_cast<int>(q.column_int(5)),
+                     std::string(q.column_text(6)), std::string(q.column_blob(7)),
+                     std::chrono::microseconds{q.column_int(8)}});
+    }
+    return out;
+  });
+}
+
 }  // namespace peerchat::history

@@ -102,6 +102,19 @@ struct stored_direct {
   direct_status status = direct_status::pending;
 };
 
+// A file offered, shared or downloaded; src/files gives `state` its meaning.
+struct stored_file {
+  std::string id;  // 16 bytes
+  peer_id from;
+  bool to_room = true;
+  peer_id to;      // a private offer's recipient
+  std::string offer;   // serialized FileOffer
+  int state = 0;
+  std::string path;
+  std::string hashes;
+  std::chrono::microseconds seen{0};
+};
+
 struct peer_address {
   peer_id peer;
   std::string addr;  // HOST:PORT
@@ -161,6 +174,9 @@ public:
   // Our messages still waiting for a receipt, oldest first, at most `k`.
   virtual std::vector<stored_direct> pending_directs(std::size_t k, std::error_code& ec) = 0;
   virtual std::optional<std::string> meta(meta_key key, std::error_code& ec) = 0;
+  // Files: insert or replace by id; load the newest `k`.
+  virtual std::error_code save_file(const stored_file& file) = 0;
+  virtual std::vector<stored_file> load_files(std::size_t k, std::error_code& ec) = 0;
 };
 
 // Opens (or creates, with its directory's lock file `db_path` + ".lock") the store at

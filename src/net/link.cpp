@@ -14,7 +14,7 @@ namespace peerchat {
 namespace asio = boost::asio;
 
 namespace {
-constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t read_chunk = 256 * 1024;  // a file chunk's frame in one read
 constexpr std::size_t write_batch = 64 * 1024;
 }  // namespace
 
@@ -24,6 +24,7 @@ link::link(tls_stream stream, const config& cfg, frame_handler on_frame, closed_
       cfg_(cfg),
       reader_(cfg.max_frame_bytes),
       queue_(cfg.send_queue_max_frames, cfg.send_queue_max_bytes),
+      bulk_(cfg.send_queue_max_frames, cfg.bulk_queue_max_bytes),
       wake_writer_(stream_.get_executor(), asio::steady_timer::time_point::max()),
       on_frame_(std::move(on_frame)),
       on_closed_(std::move(on_closed)),
@@ -40,6 +41,16 @@ void link::send(std::shared_ptr<const std::string> frame) {
   if (stopped_ || closing_) return;
   if (!queue_.push(std::move(frame))) return stop(errc::send_queue_full);
   wake_writer_.cancel_one();
+}
+
+bool link::send_bulk(std::shared_ptr<const std::string> frame) {
+  if (stopped_ || closing_) return false;
+  if (!bulk_.push(std::move(frame))) {
+    ++counters_.bulk_dropped;
+    return false;
+  }
+  wake_writer_.cancel_one();
+  return true;
 }
 
 void link::close_after_flush(std::shared_ptr<const std::string> last) {
@@ -84,19 +95,25 @@ asio::awaitable<void> link::write_loop() {
   std::string batch;
   boost::system::error_code ec;
   while (!stopped_) {
-    if (queue_.empty()) {
+    if (queue_.empty() && (bulk_.empty() || closing_)) {
       if (closing_) break;
       co_await wake_writer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;  // woken by send(), close_after_flush() or stop()
     }
+    // Other frames first, many per write; bulk only when none wait, one frame per write
+    // (written from where it lies), so a chat frame queued meanwhile waits for one chunk.
     batch.clear();
-    const std::size_t frames = queue_.pop_batch(batch, write_batch);
+    std::shared_ptr<const std::string> bulk_frame;
+    std::size_t frames = 1;
+    if (queue_.empty()) bulk_frame = bulk_.pop();
+    else frames = queue_.pop_batch(batch, write_batch);
+    const std::string& bytes = bulk_frame ? *bulk_frame : batch;
     writing_since_ = std::chrono::steady_clock::now();
-    co_await asio::async_write(stream_, asio::buffer(batch),
+    co_await asio::async_write(stream_, asio::buffer(bytes),
                                asio::redirect_error(asio::use_awaitable, ec));
     writing_since_.reset();
     if (ec) co_return stop(ec);
-    counters_.bytes_sent += batch.size();
+    counters_.bytes_sent += bytes.size();
     counters_.frames_sent += frames;
     if (on_written_) on_written_();
   }

@@ -35,12 +35,14 @@ struct link_counters {
   std::uint64_t bytes_received = 0;  // read from the TLS stream
   std::uint64_t frames_sent = 0;
   std::uint64_t frames_received = 0;  // complete frames decoded
+  std::uint64_t bulk_dropped = 0;     // bulk frames refused by a full bulk queue
 
   link_counters& operator+=(const link_counters& o) {
     bytes_sent += o.bytes_sent;
     bytes_received += o.bytes_received;
     frames_sent += o.frames_sent;
     frames_received += o.frames_received;
+    bulk_dropped += o.bulk_dropped;
     return *this;
   }
 };
@@ -57,12 +59,17 @@ public:
   void start();
   // Queues an encoded frame. If the queue is full the link stops with send_queue_full.
   void send(std::shared_ptr<const std::string> frame);
+  // Queues a frame of bulk data (file chunks). Bulk frames go out only when no other frame is
+  // waiting, so chat is never stuck behind a file; and a full bulk queue drops the frame
+  // (returns false) instead of the link: the puller asks again, like after a lost packet.
+  bool send_bulk(std::shared_ptr<const std::string> frame);
   // Sends what is queued (plus `last`, if any), then closes. New sends are ignored.
   void close_after_flush(std::shared_ptr<const std::string> last = nullptr);
   void stop(std::error_code why);
 
   std::size_t queued_bytes() const { return queue_.bytes(); }
   std::size_t queued_frames() const { return queue_.frames(); }
+  std::size_t queued_bulk_bytes() const { return bulk_.bytes(); }
   // When the write now in progress started; empty while the writer is idle. A write that
   // lasts long means the peer is not reading.
   std::optional<std::chrono::steady_clock::time_point> writing_since() const { return writing_since_; }
@@ -77,6 +84,7 @@ private:
   const config& cfg_;
   wire::frame_reader reader_;
   send_queue queue_;
+  send_queue bulk_;
   boost::asio::steady_timer wake_writer_;
   frame_handler on_frame_;
   closed_handler on_closed_;

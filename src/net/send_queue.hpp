@@ -37,6 +37,14 @@ public:
     return moved;
   }
 
+  // The oldest frame, taken out whole (for a frame written on its own, without a copy).
+  std::shared_ptr<const std::string> pop() {
+    auto frame = std::move(frames_.front());
+    frames_.pop_front();
+    bytes_ -= frame->size();
+    return frame;
+  }
+
   bool empty() const { return frames_.empty(); }
   std::size_t frames() const { return frames_.size(); }
   std::size_t bytes() const { return bytes_; }

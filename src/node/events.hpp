@@ -107,6 +107,28 @@ struct invite {
   bool qr = false;  // the user asked to see it as a QR code too
 };
 
+// Files (src/files). A file is named by the hex of its 16-byte id.
+struct file_info {
+  std::string id;
+  std::string name;      // as offered (shown); the saved name is sanitised
+  std::uint64_t size = 0;
+  peer_info from;
+  bool to_room = true;   // else offered to us (or by us) privately
+  std::string state;     // offered, queued, fetching, complete, shared, failed, cancelled
+  std::uint64_t bytes = 0;  // held so far
+};
+struct file_offer { file_info file; };
+struct file_progress {
+  std::string file_id;
+  std::uint64_t bytes = 0;
+  std::uint64_t total = 0;
+  std::uint64_t rate_bps = 0;  // bytes per second since the last report
+  std::size_t sources = 0;     // holders we fetch from
+};
+struct file_complete { std::string file_id; std::string path; std::string sha256; };
+struct file_failed { std::string file_id; std::string reason; };
+struct files { std::vector<file_info> files; };  // answers /files
+
 }  // namespace ui_event
 
 using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_event::member_left,
@@ -114,6 +136,7 @@ using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_eve
                                 ui_event::help, ui_event::error, ui_event::stats,
                                 ui_event::history, ui_event::synced, ui_event::direct,
                                 ui_event::direct_status, ui_event::invite, ui_event::whois,
-                                ui_event::warning>;
+                                ui_event::warning, ui_event::file_offer, ui_event::file_progress,
+                                ui_event::file_complete, ui_event::file_failed, ui_event::files>;
 
 }  // namespace peerchat

@@ -203,9 +203,15 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, const session_exp
   input([&](instant now) { core.on_link_up(lid, peer, std::move(dialed_addr), std::move(ip), exporter, now); });
 }
 
+// The room's actions may feed the file core, whose actions may feed the room: until both rest.
 void node::impl::pump() {
-  for (auto actions = core.take_actions(); !actions.empty(); actions = core.take_actions())
+  for (;;) {
+    auto actions = core.take_actions();
+    auto file_actions = files.take_actions();
+    if (actions.empty() && file_actions.empty()) break;
     for (auto& a : actions) execute(a);
+    for (auto& a : file_actions) execute(a);
+  }
   flush_history();
   arm_timer();
 }
@@ -215,7 +221,12 @@ void node::impl::execute(room_action& a) {
       [&](auto& act) {
         using T = std::decay_t<decltype(act)>;
         if constexpr (std::is_same_v<T, action::send>) {
-          if (auto it = links.find(act.link); it != links.end()) it->second->send(std::move(act.bytes));
+          if (auto it = links.find(act.link); it == links.end()) {
+          } else if (act.bulk) {
+            it->second->send_bulk(std::move(act.bytes));  // dropped when full: the puller asks again
+          } else {
+            it->second->send(std::move(act.bytes));
+          }
         } else if constexpr (std::is_same_v<T, action::close>) {
           if (auto it = links.find(act.link); it != links.end()) {
             wire::pb::Frame bye;
@@ -230,6 +241,7 @@ void node::impl::execute(room_action& a) {
           if (!finishing) send_datagram(act.addr, std::move(act.bytes));
         } else if constexpr (std::is_same_v<T, action::emit>) {
           if (auto* ready = std::get_if<ui_event::ready>(&act.event)) ready->invite = invite_url();
+          if (auto* left = std::get_if<ui_event::member_left>(&act.event)) files.on_member_gone(left->peer.id);
           if (std::holds_alternative<ui_event::synced>(act.event) && received_stored < received_queued) {
             synced_held = std::move(act.event);  // shown by flush_history once it is on disk
             synced_after = received_queued;
@@ -249,6 +261,8 @@ void node::impl::execute(room_action& a) {
           load_for(act);
         } else if constexpr (std::is_same_v<T, action::store_direct>) {
           save_direct(act.record);
+        } else if constexpr (std::is_same_v<T, action::file_frame> || std::is_same_v<T, action::file_offered>) {
+          on_file_action(a);
         } else if constexpr (std::is_same_v<T, action::remember_peer>) {
           if (history)
             history->submit([peer = act.peer, addr = std::move(act.addr), seen = clock.now().wall](history::store& s) {
@@ -283,14 +297,17 @@ void node::impl::finish(std::error_code error) {
 // costs a timerfd_settime and a cancelled wait (7 % of a node's CPU at 50 messages/s, by perf).
 void node::impl::arm_timer() {
   if (finishing) return;
-  const microseconds deadline = core.next_deadline();
+  const microseconds deadline = std::min(core.next_deadline(), files.next_deadline());
   if (armed_deadline == deadline) return;
   armed_deadline = deadline;
   tick_timer.expires_after(std::max(deadline - clock.now().mono, microseconds{0}));
   tick_timer.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // re-armed or cancelled; whoever did that owns armed_deadline
     armed_deadline.reset();
-    input([&](instant now) { core.on_tick(now); });
+    input([&](instant now) {
+      core.on_tick(now);
+      files.on_tick(now, core.neighbours());
+    });
   });
 }
 

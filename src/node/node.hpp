@@ -49,6 +49,11 @@ public:
   void show_history(std::size_t n);  // answered with ui_event::history (or an error)
   void invite(bool qr);  // answered with ui_event::invite
   void whois(std::string query);  // answered with ui_event::whois or ui_event::error
+  // Files: offer PATH to a member or, with who "*", the room; fetch, cancel, list offers.
+  void send_file(std::string who, std::string path);
+  void get_file(std::string which);
+  void cancel_file(std::string which);
+  void list_files();  // answered with ui_event::files
 
   // Calls `resume` on the node's thread as soon as no link is backed up: every send queue
   // is below an eighth of its bound, except queues whose peer has not read for a while (the

@@ -20,8 +20,10 @@
 #include "core/rate_limit.hpp"
 #include "crypto/identity.hpp"
 #include "crypto/tls.hpp"
+#include "files/transfers.hpp"
 #include "history/store.hpp"
 #include "net/link.hpp"
+#include "node/file_disk.hpp"
 #include "node/history_worker.hpp"
 #include "node/node.hpp"
 #include "node/room.hpp"
@@ -44,9 +46,11 @@ constexpr std::chrono::milliseconds input_recheck{250};
 struct node::impl {
   impl(config c, const identity& ident, ui_sink s, std::unique_ptr<history::store> store)
       : cfg(std::move(c)), id(ident), sink(std::move(s)), tls(make_tls_context(ident)),
-        core(cfg, ident, clock.now(), std::random_device{}()) {
+        core(cfg, ident, clock.now(), std::random_device{}()), files(cfg, ident.id()),
+        disk(std::make_unique<file_disk>(downloads_dir(cfg), ioc)) {
     if (!store) return;
     core.restore(read_history(*store));
+    restore_files(*store);
     history = std::make_unique<history_worker>(std::move(store), ioc);
   }
 
@@ -62,6 +66,8 @@ struct node::impl {
   asio::steady_timer shutdown_timer{ioc};
   system_clock clock;
   room core;
+  files::transfers files;
+  std::unique_ptr<file_disk> disk;  // after ioc: destroyed first, finishing its tasks
   std::unordered_map<link_id, std::shared_ptr<link>> links;
   link_counters retired;  // what links already closed moved, so stats never go backwards
   struct {
@@ -104,6 +110,14 @@ struct node::impl {
   void show(const ui_event_t& e);
   void show_history(std::size_t n);
   void save_direct(const direct_record& record);
+
+  // Files (node_files.cpp).
+  static std::filesystem::path downloads_dir(const config& cfg);
+  void restore_files(history::store& store);
+  void execute(files::action& a);
+  void on_file_action(room_action& a);  // the room's file_frame and file_offered
+  void send_file(const std::string& who, const std::string& path);
+  void enrich(ui_event_t& e) const;     // names for the ids in file events
 
   std::error_code bind();
   bool admit_connection(const std::string& ip);

@@ -117,10 +117,11 @@ void room::on_link_up(link_id link, const peer_id& peer, std::string dialed_addr
   }
 }
 
-void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
+void room::on_frame(link_id link, pb::Frame frame, instant now) {
   auto it = links_.find(link);
   if (it == links_.end()) return;
   link_state& ls = it->second;
+  relay_clock_ = now.mono;
   if (frame.has_bye()) {
     ls.bye_reason = frame.bye().reason().substr(0, 200);
     ls.bye_code = frame.bye().code();
@@ -146,6 +147,13 @@ void room::on_frame(link_id link, const pb::Frame& frame, instant now) {
     case pb::Frame::kDirect: return handle_direct(link, frame.direct());
     case pb::Frame::kDirectAck: return handle_direct_ack(link, frame.direct_ack());
     case pb::Frame::kSwim: return on_datagram(frame.swim(), now);
+    case pb::Frame::kRelayed: return handle_relayed(link, frame.relayed());
+    case pb::Frame::kFileRequest:
+    case pb::Frame::kFileChunk:
+    case pb::Frame::kFileHashes:
+    case pb::Frame::kFileHave:
+      actions_.emplace_back(action::file_frame{ls.peer, std::move(frame)});
+      return;
     default:
       return refuse(link, errc::protocol_violation, fmt::format("unexpected frame (kind {})", static_cast<int>(frame.kind_case())));
   }
@@ -385,6 +393,7 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
 }
 
 void room::drop_link_state(link_id link, const link_state& ls) {
+  std::erase_if(routes_, [&](const auto& r) { return r.second.via == link; });
   if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link) {
     link_by_peer_.erase(p);
     tree_.neighbor_down(ls.peer);
@@ -520,8 +529,8 @@ void room::learn_observed_ip(const std::string& ip) {
   spread_record(members_.update_self(me.name, better), std::nullopt);
 }
 
-void room::send(link_id link, const std::shared_ptr<const std::string>& bytes) {
-  actions_.emplace_back(action::send{link, bytes});
+void room::send(link_id link, const std::shared_ptr<const std::string>& bytes, bool bulk) {
+  actions_.emplace_back(action::send{link, bytes, bulk});
 }
 
 void room::broadcast(const pb::Frame& frame, std::optional<link_id> except) {

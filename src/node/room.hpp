@@ -38,7 +38,11 @@ class identity;
 using link_id = std::uint64_t;
 
 namespace action {
-struct send { link_id link; std::shared_ptr<const std::string> bytes; };  // one encoded frame
+struct send {  // one encoded frame; bulk (file data) waits behind everything else
+  link_id link;
+  std::shared_ptr<const std::string> bytes;
+  bool bulk = false;
+};
 struct close { link_id link; std::error_code reason; };  // say Bye{reason}, then close
 struct dial { std::string addr; };
 struct datagram { std::string addr; std::shared_ptr<const std::string> bytes; };  // one UDP packet
@@ -69,12 +73,16 @@ struct direct_record {
 
 namespace action {
 struct store_direct { direct_record record; };  // insert, or update the status of `record.id`
+// Files (src/files): a transfer frame for us from a member, over its link or relayed; and a
+// file offered to the room (an event) or to us alone (a private message).
+struct file_frame { peer_id from; wire::pb::Frame frame; };
+struct file_offered { peer_id from; wire::pb::FileOffer offer; bool to_room = true; };
 }  // namespace action
 
 using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
                                  action::emit, action::log, action::finished, action::store_own,
                                  action::store_events, action::load_events, action::remember_peer,
-                                 action::store_direct>;
+                                 action::store_direct, action::file_frame, action::file_offered>;
 
 // What a node's store remembers of earlier runs, handed to room::restore.
 struct restored_history {
@@ -117,7 +125,7 @@ public:
   // session's room_proof_exporter value: closed rooms bind their proofs to it.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
                   std::string remote_ip, const session_exporter& exporter, instant now);
-  void on_frame(link_id link, const wire::pb::Frame& frame, instant now);
+  void on_frame(link_id link, wire::pb::Frame frame, instant now);
   void on_link_down(link_id link, std::error_code why, instant now);
   void on_dial_failed(const std::string& addr, std::error_code why, instant now);
   // A UDP datagram (SWIM) arrived; the caller drops those above max_datagram_bytes.
@@ -128,6 +136,12 @@ public:
   // A private message to the member named `who` (a name, or an id or its first hex digits).
   void send_direct(const std::string& who, std::string text, instant now);
   void nick(std::string new_name, instant now);
+  // Files: offer ours to the room (as an event) or to one member (sealed, like /msg); and send
+  // a transfer frame to a member, over our link to it or through relays (room_relay.cpp).
+  void offer_file(const std::optional<peer_id>& to, wire::pb::FileOffer offer, instant now);
+  void send_to_member(const peer_id& to, const wire::pb::Frame& frame, bool bulk);
+  // The member called `who` (as /msg resolves it), or nothing with an error shown.
+  std::optional<peer_id> find_member(const std::string& who);
   void list_members();
   // Answers with ui_event::whois for the one member called `query` or whose id starts with
   // it (at least 4 hex digits), else ui_event::error (none, or ambiguous: use the id).
@@ -188,8 +202,13 @@ private:
   void switch_catch_up_source(instant now);
   void handle_direct(link_id from, const wire::pb::Direct& msg);
   void retry_directs_to(const peer_id& peer, instant now);
+  void send_direct_offer(const peer_id& to, wire::pb::FileOffer offer, instant now);
+  void queue_direct(const member& to, std::string text, std::optional<wire::pb::FileOffer> file, instant now);
   void restore_outbox(std::vector<direct_record> undelivered);
   void handle_direct_ack(link_id from, const wire::pb::DirectAck& msg);
+  void handle_relayed(link_id from, const wire::pb::Relayed& msg);
+  void learn_route(const peer_id& peer, link_id via, instant now);
+  void forward(const peer_id& to, const wire::pb::Frame& frame, std::optional<link_id> except, bool bulk);
   void route_direct(const peer_id& to, const wire::pb::Frame& frame, std::optional<link_id> except);
   bool first_sight(std::string key);
   void post_direct(const std::string& id, instant now);
@@ -200,6 +219,7 @@ private:
   void check_catch_up(instant now);
   void dial_remembered(instant now);
   void request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now);
+  bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
@@ -224,7 +244,7 @@ private:
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
 
-  void send(link_id link, const std::shared_ptr<const std::string>& bytes);
+  void send(link_id link, const std::shared_ptr<const std::string>& bytes, bool bulk = false);
   void broadcast(const wire::pb::Frame& frame, std::optional<link_id> except);
   void send_member_list(link_id link);
   void spread_record(const member& m, std::optional<link_id> except);
@@ -287,17 +307,26 @@ private:
     peer_id to;
     std::string text;
     microseconds sent{0};
+    std::optional<wire::pb::FileOffer> file{};  // a private file offer rather than text
     microseconds next_try{0};
     microseconds pending_at{0};  // when to say "not delivered yet"
     std::uint32_t attempt = 0;
     bool told_pending = false;
   };
   std::unordered_map<std::string, outgoing_direct> outbox_;
+  // Relayed frames: the link each member's frames last came by, used to send it ours.
+  struct route { link_id via; microseconds until; };
+  std::unordered_map<peer_id, route> routes_;
+  microseconds relay_clock_{0};  // `now` of the last input, for routes learnt in handlers
   // Private-message frames seen lately (id and attempt), so relays never loop; and ids
   // received, so a retried message is shown once.
   std::deque<std::string> seen_order_;
   std::unordered_set<std::string> seen_;
   std::unordered_map<peer_id, microseconds> muted_until_;  // members flooding the room
+  // Per author, our in-order prefix and when it last moved (anti-entropy repairs only what
+  // stays missing: see still_flowing). Bounded: cleared when it outgrows the member bound.
+  struct prefix_seen { seq_no prefix; microseconds since{0}; };
+  std::unordered_map<peer_id, prefix_seen> prefix_moved_;
   std::vector<room_action> actions_;
 };
 

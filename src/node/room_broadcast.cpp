@@ -241,6 +241,9 @@ void room::deliver(const wire::verified_event& ev, bool late) {
         }
       }
       break;
+    case pb::EventBody::kFileOffer:
+      actions_.emplace_back(action::file_offered{ev.author, ev.body.file_offer(), true});
+      break;
     case pb::EventBody::KIND_NOT_SET: break;
   }
 }

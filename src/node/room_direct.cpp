@@ -63,15 +63,27 @@ void room::send_direct(const std::string& who, std::string text, instant now) {
   if (text.size() > cfg_.max_text_bytes)
     return emit(ui_event::error{fmt::format("message too long ({} bytes, the limit is {})",
                                             text.size(), cfg_.max_text_bytes)});
-  const member* to = resolve(who);
-  if (!to) return;
+  if (const member* to = resolve(who)) queue_direct(*to, std::move(text), std::nullopt, now);
+}
+
+void room::send_direct_offer(const peer_id& to, pb::FileOffer offer, instant now) {
+  const member* m = members_.find(to);
+  if (!m) return emit(ui_event::error{fmt::format("{} is no longer a member: file not offered", to.short_hex())});
+  queue_direct(*m, {}, std::move(offer), now);
+}
+
+// A private file offer is kept in the outbox like a message, but not in the direct_messages
+// store: the file's own record (src/files) remembers it.
+void room::queue_direct(const member& to, std::string text, std::optional<pb::FileOffer> file, instant now) {
   if (outbox_.size() >= max_outbox)
     return emit(ui_event::error{"too many private messages waiting for delivery; try later"});
   std::string id(direct_id_bytes, '\0');
   randombytes_buf(id.data(), id.size());
-  outbox_[id] = outgoing_direct{to->id, text, now.wall, now.mono, now.mono + pending_after};
-  actions_.emplace_back(action::store_direct{{id, to->id, true, now.wall, text, ui_event::direct_state::pending}});
-  emit(ui_event::direct{hex(id), info_of(members_.self()), info_of(*to), std::move(text), now.wall});
+  outbox_[id] = outgoing_direct{to.id, text, now.wall, std::move(file), now.mono, now.mono + pending_after};
+  if (!outbox_[id].file) {
+    actions_.emplace_back(action::store_direct{{id, to.id, true, now.wall, text, ui_event::direct_state::pending}});
+    emit(ui_event::direct{hex(id), info_of(members_.self()), info_of(to), std::move(text), now.wall});
+  }
   post_direct(id, now);
 }
 
@@ -86,6 +98,7 @@ void room::post_direct(const std::string& id, instant now) {
   body.set_id(id);
   body.set_sent_us(static_cast<std::uint64_t>(out.sent.count()));
   body.set_text(out.text);
+  if (out.file) *body.mutable_file_offer() = *out.file;
   pb::SignedDirect signed_direct;
   body.SerializeToString(signed_direct.mutable_body());
   const signature sig = id_.sign(signed_direct.body());
@@ -157,7 +170,11 @@ void room::handle_direct(link_id from, const pb::Direct& msg) {
                                                   sender->short_hex())});
     return;
   }
-  if (first_sight("r" + msg.id())) {
+  if (!first_sight("r" + msg.id())) {
+    // seen before: only the receipt again
+  } else if (body.has_file_offer()) {
+    actions_.emplace_back(action::file_offered{*sender, body.file_offer(), false});
+  } else {
     const member* author = members_.find(*sender);
     const microseconds sent{static_cast<std::int64_t>(body.sent_us())};
     actions_.emplace_back(action::store_direct{{msg.id(), *sender, false, sent, body.text(), ui_event::direct_state::delivered}});
@@ -196,8 +213,11 @@ void room::handle_direct_ack(link_id from, const pb::DirectAck& msg) {
       !verify_signature(*recipient, ack_message(msg.id()), msg.signature()))
     return;
   const outgoing_direct& out = it->second;
-  actions_.emplace_back(action::store_direct{{msg.id(), out.to, true, out.sent, out.text, ui_event::direct_state::delivered}});
-  emit(ui_event::direct_status{hex(msg.id()), ui_event::direct_state::delivered, {}});
+  // A private file offer has no message of its own to report on: the file's events say it.
+  if (!out.file) {
+    actions_.emplace_back(action::store_direct{{msg.id(), out.to, true, out.sent, out.text, ui_event::direct_state::delivered}});
+    emit(ui_event::direct_status{hex(msg.id()), ui_event::direct_state::delivered, {}});
+  }
   outbox_.erase(it);
 }
 
@@ -212,7 +232,7 @@ void room::retry_directs_to(const peer_id& peer, instant now) {
 void room::restore_outbox(std::vector<direct_record> undelivered) {
   for (auto& r : undelivered) {
     if (outbox_.size() >= max_outbox) break;
-    outgoing_direct out{r.peer, std::move(r.text), r.sent};
+    outgoing_direct out{r.peer, std::move(r.text), r.sent, std::nullopt};
     out.told_pending = true;  // said in an earlier run
     outbox_.emplace(std::move(r.id), std::move(out));
   }
@@ -224,7 +244,9 @@ void room::run_outbox(instant now) {
   for (auto& [id, out] : outbox_) {
     if (!out.told_pending && now.mono >= out.pending_at) {
       out.told_pending = true;
-      emit(ui_event::direct_status{hex(id), ui_event::direct_state::pending, "not delivered yet; kept and retried"});
+      emit(ui_event::direct_status{hex(id), ui_event::direct_state::pending,
+                                   out.file ? "file offer not delivered yet; kept and retried"
+                                            : "not delivered yet; kept and retried"});
     }
     if (now.mono >= out.next_try) due.push_back(id);
   }

@@ -165,6 +165,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     std::uint64_t from_seq = delivery_.complete_prefix(*author).value;
     if (catch_up_.held_prefix(*author)) continue;  // catch-up is fetching it in order
     if (muted(*author, now)) continue;
+    if (still_flowing(*author, seq_no{from_seq}, now)) continue;
     // An event announced to us and awaited is the tree's to repair: its graft goes to the
     // announcer closest to the author, and a batch from whoever sent this summary (any
     // neighbour, however far) would put us and the subtree below us on a detour.
@@ -199,6 +200,22 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     }
   }
   if (msg.answer() && they_lack) send_full_summary(from, false);
+}
+
+// True while an author's in-order prefix has moved within the last reorder_wait: its events
+// are arriving live, and those a summary shows us lacking are mostly on their way. Asked for
+// again, a burst's events came twice, and the answers, in batches of thousands, filled a
+// publisher's send queue until its links were dropped. A prefix stuck that long has a real
+// gap (a path died mid-send): that one is repaired.
+bool room::still_flowing(const peer_id& author, seq_no prefix, instant now) {
+  if (prefix_moved_.size() > cfg_.max_members) prefix_moved_.clear();
+  auto [it, fresh] = prefix_moved_.try_emplace(author, prefix_seen{prefix, now.mono});
+  if (fresh) return false;
+  if (it->second.prefix != prefix) {
+    it->second = {prefix, now.mono};
+    return true;
+  }
+  return now.mono - it->second.since < std::chrono::duration_cast<microseconds>(cfg_.reorder_wait);
 }
 
 void room::handle_want(link_id from, const pb::Want& msg) {

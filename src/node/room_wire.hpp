@@ -18,6 +18,17 @@ inline std::shared_ptr<const std::string> encode(const wire::pb::Frame& frame) {
 
 inline std::string bytes_of(const peer_id& id) { return std::string(id.as_string_view()); }
 
+// The frames of file transfer, which the room hands to src/files (action::file_frame).
+inline bool is_file_frame(const wire::pb::Frame& f) {
+  switch (f.kind_case()) {
+    case wire::pb::Frame::kFileRequest:
+    case wire::pb::Frame::kFileChunk:
+    case wire::pb::Frame::kFileHashes:
+    case wire::pb::Frame::kFileHave: return true;
+    default: return false;
+  }
+}
+
 void to_wire(const member& m, wire::pb::Member& out);
 std::optional<member> from_wire(const wire::pb::Member& in);
 

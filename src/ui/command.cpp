@@ -49,6 +49,19 @@ command parse_command(std::string_view line) {
     if (args.empty()) return cmd::invalid{"usage: /whois NAME|ID"};
     return cmd::whois{std::string(args)};
   }
+  if (verb == "send") {
+    const auto gap = args.find(' ');
+    if (args.empty() || gap == std::string_view::npos || trim(args.substr(gap + 1)).empty())
+      return cmd::invalid{"usage: /send NAME|ID|* PATH"};
+    return cmd::send_file{std::string(args.substr(0, gap)), std::string(trim(args.substr(gap + 1)))};
+  }
+  if (verb == "get" || verb == "cancel") {
+    if (args.empty() || args.find(' ') != std::string_view::npos)
+      return cmd::invalid{"usage: /" + std::string(verb) + " FILE_ID (see /files)"};
+    if (verb == "get") return cmd::get_file{std::string(args)};
+    return cmd::cancel_file{std::string(args)};
+  }
+  if (verb == "files") return cmd::files{};
   if (verb == "nick") {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
@@ -65,6 +78,10 @@ const std::vector<std::string>& help_lines() {
       "/history [N]    the last N lines (default 20), in the same order on every node",
       "/msg WHO TEXT   a private message to WHO (a name or an id): only WHO can read it",
       "/whois NAME|ID  a member's full key fingerprint (compare it out of band) and what is known",
+      "/send WHO PATH  offer a file to WHO (a name or an id) or, with *, to the room",
+      "/files          files offered here, and how far each has come",
+      "/get ID         download an offered file (ID: the first digits are enough)",
+      "/cancel ID      stop a download (or stop serving a file you offered)",
       "/invite [qr]    one line with all a newcomer needs to join (qr: also as a QR code)",
       "/leave, /quit   leave the room (also Ctrl+C, Ctrl+D)",
       "/help           this list",

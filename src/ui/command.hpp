@@ -21,11 +21,16 @@ struct help {};
 struct invalid { std::string message; };  // unknown command or bad arguments
 struct invite { bool qr = false; };   // "/invite" or "/invite qr"
 struct whois { std::string who; };    // a name or an id prefix
+struct send_file { std::string to; std::string path; };  // to: a name, an id, or "*" (the room)
+struct get_file { std::string id; };
+struct cancel_file { std::string id; };
+struct files {};
 }  // namespace cmd
 
 using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::stats, cmd::leave,
                              cmd::help, cmd::invalid, cmd::history, cmd::msg, cmd::invite,
-                             cmd::whois>;
+                             cmd::whois, cmd::send_file, cmd::get_file, cmd::cancel_file,
+                             cmd::files>;
 
 command parse_command(std::string_view line);
 const std::vector<std::string>& help_lines();

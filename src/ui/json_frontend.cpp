@@ -43,6 +43,11 @@ json message_json(const ui_event::message& e) {
   return j;
 }
 
+json file_json(const ui_event::file_info& f) {
+  return {{"id", f.id}, {"name", f.name}, {"size", f.size}, {"from", peer_json(f.from)},
+          {"to_room", f.to_room}, {"state", f.state}, {"bytes", f.bytes}};
+}
+
 json to_json(const ui_event_t& event) {
   return std::visit(
       [](const auto& e) -> json {
@@ -102,7 +107,20 @@ json to_json(const ui_event_t& event) {
           return {{"event", "warning"}, {"kind", e.kind}, {"message", e.message}, {"name", e.name},
                   {"peer", peer_json(e.peer)}, {"seen_with", std::move(seen)}};
         }
-        else
+        else if constexpr (std::is_same_v<T, ui_event::file_offer>)
+          return {{"event", "file-offer"}, {"file", file_json(e.file)}};
+        else if constexpr (std::is_same_v<T, ui_event::file_progress>)
+          return {{"event", "file-progress"}, {"file_id", e.file_id}, {"bytes", e.bytes}, {"total", e.total},
+                  {"rate_bps", e.rate_bps}, {"sources", e.sources}};
+        else if constexpr (std::is_same_v<T, ui_event::file_complete>)
+          return {{"event", "file-complete"}, {"file_id", e.file_id}, {"path", e.path}, {"sha256", e.sha256}};
+        else if constexpr (std::is_same_v<T, ui_event::file_failed>)
+          return {{"event", "file-failed"}, {"file_id", e.file_id}, {"reason", e.reason}};
+        else if constexpr (std::is_same_v<T, ui_event::files>) {
+          json list = json::array();
+          for (const auto& f : e.files) list.push_back(file_json(f));
+          return {{"event", "files"}, {"files", std::move(list)}};
+        } else
           return {{"event", "error"}, {"message", e.message}};
       },
       event);
@@ -163,6 +181,10 @@ bool dispatch(node& n, const command& c) {
         else if constexpr (std::is_same_v<T, cmd::msg>) n.send_direct(x.to, x.text);
         else if constexpr (std::is_same_v<T, cmd::invite>) n.invite(x.qr);
         else if constexpr (std::is_same_v<T, cmd::whois>) n.whois(x.who);
+        else if constexpr (std::is_same_v<T, cmd::send_file>) n.send_file(x.to, x.path);
+        else if constexpr (std::is_same_v<T, cmd::get_file>) n.get_file(x.id);
+        else if constexpr (std::is_same_v<T, cmd::cancel_file>) n.cancel_file(x.id);
+        else if constexpr (std::is_same_v<T, cmd::files>) n.list_files();
         else if constexpr (std::is_same_v<T, cmd::leave>) n.leave();
         else if constexpr (std::is_same_v<T, cmd::help> || std::is_same_v<T, cmd::invalid>) return false;
         return true;

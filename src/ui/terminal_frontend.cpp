@@ -28,6 +28,31 @@ std::string clock_of(microseconds wall) {
   return fmt::format("{:%H:%M}", fmt::localtime(t));
 }
 
+std::string bytes_text(std::uint64_t n) {
+  if (n >= (1u << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(n) / (1u << 30));
+  if (n >= (1u << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(n) / (1u << 20));
+  if (n >= (1u << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(n) / (1u << 10));
+  return fmt::format("{} B", n);
+}
+
+// [##########..........]  50%  1.2 GiB of 2.4 GiB  310.5 MiB/s  4 s left
+std::string progress_bar(const ui_event::file_progress& e) {
+  constexpr int width = 20;
+  const double done = e.total ? static_cast<double>(e.bytes) / static_cast<double>(e.total) : 1.0;
+  const int filled = static_cast<int>(done * width);
+  std::string left = "?";
+  if (e.rate_bps > 0) left = fmt::format("{} s left", (e.total - e.bytes + e.rate_bps - 1) / e.rate_bps);
+  return fmt::format("* file {} [{}{}] {:3.0f}%  {} of {}  {}/s  {}  ({} sources)", e.file_id.substr(0, 8),
+                     std::string(static_cast<std::size_t>(filled), '#'),
+                     std::string(static_cast<std::size_t>(width - filled), '.'), done * 100,
+                     bytes_text(e.bytes), bytes_text(e.total), bytes_text(e.rate_bps), left, e.sources);
+}
+
+std::string file_line(const ui_event::file_info& f) {
+  return fmt::format("{}  {}  {}  from {}{}  [{}]", f.id.substr(0, 8), f.name, bytes_text(f.size), tag(f.from),
+                     f.to_room ? "" : " (private)", f.state);
+}
+
 std::string render(const ui_event_t& event, const frontend_options& options) {
   return std::visit(
       [&](const auto& e) -> std::string {
@@ -98,6 +123,19 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                              e.linked ? ", linked directly" : "", names);
         } else if constexpr (std::is_same_v<T, ui_event::warning>) {
           return fmt::format("! warning: {}", e.message);
+        } else if constexpr (std::is_same_v<T, ui_event::file_offer>) {
+          return fmt::format("* file offered: {}  (/get {} to download)", file_line(e.file), e.file.id.substr(0, 8));
+        } else if constexpr (std::is_same_v<T, ui_event::file_progress>) {
+          return progress_bar(e);
+        } else if constexpr (std::is_same_v<T, ui_event::file_complete>) {
+          return fmt::format("* file {} complete: {} (sha256 {})", e.file_id.substr(0, 8), e.path, e.sha256);
+        } else if constexpr (std::is_same_v<T, ui_event::file_failed>) {
+          return fmt::format("! file {} failed: {}", e.file_id.substr(0, 8), e.reason);
+        } else if constexpr (std::is_same_v<T, ui_event::files>) {
+          if (e.files.empty()) return "* no files offered yet (/send WHO PATH offers one)";
+          std::string out = "* files:";
+          for (const auto& f : e.files) out += "\n  " + file_line(f);
+          return out;
         } else if constexpr (std::is_same_v<T, ui_event::help>) {
           std::string out = "* commands:";
           for (const auto& l : e.lines) out += "\n  " + l;
@@ -115,7 +153,12 @@ class terminal_frontend final : public frontend {
 public:
   explicit terminal_frontend(frontend_options options) : options_(std::move(options)) {}
 
-  void show(const ui_event_t& event) override { print_above(render(event, options_)); }
+  void show(const ui_event_t& event) override {
+    // A progress bar redraws itself in place while nothing else was printed under it.
+    const bool progress = std::holds_alternative<ui_event::file_progress>(event);
+    print_above(render(event, options_), progress && last_was_progress_);
+    last_was_progress_ = progress;
+  }
 
   void start(node& n) override {
     node_ = &n;
@@ -169,7 +212,7 @@ private:
     });
   }
 
-  void print_above(const std::string& text) {
+  void print_above(const std::string& text, bool replace_last = false) {
     if (!node_) {
       std::printf("%s\n", text.c_str());
       std::fflush(stdout);
@@ -178,7 +221,7 @@ private:
     // Erase the prompt line, print above it, and let libedit redraw the prompt with the
     // half-typed line it still holds. (libedit's rl_replace_line/rl_set_prompt corrupt its
     // buffer in callback mode, so the line is never taken out of libedit.)
-    std::printf("\r\033[K%s\n", text.c_str());
+    std::printf("%s\r\033[K%s\n", replace_last ? "\033[1A\r\033[K" : "", text.c_str());
     std::fflush(stdout);
     rl_on_new_line();
     rl_forced_update_display();
@@ -187,6 +230,7 @@ private:
   frontend_options options_;
   node* node_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> stdin_;
+  bool last_was_progress_ = false;
 };
 
 }  // namespace

@@ -25,6 +25,9 @@ bool well_formed(const pb::EventBody& body, std::size_t max_text_bytes) {
       return body.nick().new_name().size() <= max_text_bytes &&
              body.nick().old_name().size() <= max_text_bytes;
     case pb::EventBody::kLeave: return true;
+    // The offer's own rules (sizes, hashes, limits) are src/files' to check; here only that
+    // it is no bigger than a chat line.
+    case pb::EventBody::kFileOffer: return body.file_offer().ByteSizeLong() <= max_text_bytes;
     case pb::EventBody::KIND_NOT_SET: return false;
   }
   return false;

@@ -3,6 +3,7 @@ masquerades, and one reachable host, all network namespaces made by this test. T
 hosts cannot open a link to each other; their private messages (and room lines) flow through
 the reachable member. Needs root for `ip netns` and iptables; skips with a clear message."""
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -107,3 +108,28 @@ def test_members_behind_nat_talk_privately_through_a_reachable_member(cluster, n
         assert not node.events_of("member-left"), node.name
         suspicions = [line for line in node.stderr_text().splitlines() if "suspecting" in line]
         assert not suspicions, f"{node.name}: {suspicions[:3]}"
+
+
+def test_members_behind_nat_pass_a_file_through_a_reachable_member(cluster, nat_hosts, tmp_path):
+    def spawn(name, host, join=None):
+        ns, ip = nat_hosts[host]
+        node = Node(name, cluster.tmp_path / name, join=join.listen if join else None,
+                    listen=f"{ip}:0", prefix=("ip", "netns", "exec", ns))
+        cluster.nodes.append(node)
+        return node
+
+    public = spawn("public", "pub")
+    alice = spawn("alice", "a", join=public)
+    bob = spawn("bob", "b", join=public)
+    wait_all_know([public, alice, bob])
+    src = tmp_path / "photo.jpg"
+    src.write_bytes(os.urandom(3 * 256 * 1024 + 999))
+    since = bob.mark()
+    alice.send(f"/send bob {src}")  # private: only bob may fetch it, and only alice holds it
+    file_id = bob.wait_event("file-offer", since=since)["file"]["id"]
+    bob.send(f"/get {file_id}")
+    done = bob.wait_event("file-complete", file_id=file_id)
+    assert (cluster.tmp_path / "bob" / "downloads" / "photo.jpg").read_bytes() == src.read_bytes()
+    assert done["sha256"] == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert links(alice) == 1 and links(bob) == 1, "no link between the NATed hosts: relayed"
+    assert not public.events_of("file-offer"), "the relay never saw the private offer"

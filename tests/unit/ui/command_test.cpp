@@ -23,6 +23,10 @@ std::string describe(const command& c) {
     std::string operator()(const cmd::msg& m) const { return "msg:" + m.to + ":" + m.text; }
     std::string operator()(const cmd::invite& i) const { return i.qr ? "invite:qr" : "invite"; }
     std::string operator()(const cmd::whois& w) const { return "whois:" + w.who; }
+    std::string operator()(const cmd::send_file& f) const { return "send:" + f.to + ":" + f.path; }
+    std::string operator()(const cmd::get_file& g) const { return "get:" + g.id; }
+    std::string operator()(const cmd::cancel_file& c) const { return "cancel:" + c.id; }
+    std::string operator()(const cmd::files&) const { return "files"; }
   };
   return std::visit(visitor{}, c);
 }
@@ -74,7 +78,12 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"invite_qr", "/invite qr", "invite:qr"},
                     line_case{"invite_qr_with_spaces", "/invite  qr \r", "invite:qr"},
                     line_case{"whois_a_name", "/whois alice", "whois:alice"},
-                    line_case{"whois_a_name_with_a_space", "/whois Bob Smith ", "whois:Bob Smith"}),
+                    line_case{"whois_a_name_with_a_space", "/whois Bob Smith ", "whois:Bob Smith"},
+                    line_case{"send_to_the_room", "/send * /tmp/a b.txt", "send:*:/tmp/a b.txt"},
+                    line_case{"send_to_a_member", "/send bob  notes.txt ", "send:bob:notes.txt"},
+                    line_case{"get", "/get 1a2b3c4d", "get:1a2b3c4d"},
+                    line_case{"cancel", "/cancel 1a2b", "cancel:1a2b"},
+                    line_case{"files", "/files", "files"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -96,6 +105,10 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"command_prefix_is_not_a_command", "/whoi",
                               "invalid:unknown command /whoi (try /help)"},
                     line_case{"whois_without_a_name", "/whois", "invalid:usage: /whois NAME|ID"},
+                    line_case{"send_without_a_path", "/send bob", "invalid:usage: /send NAME|ID|* PATH"},
+                    line_case{"get_without_an_id", "/get", "invalid:usage: /get FILE_ID (see /files)"},
+                    line_case{"get_with_two_ids", "/get ab cd", "invalid:usage: /get FILE_ID (see /files)"},
+                    line_case{"cancel_without_an_id", "/cancel ", "invalid:usage: /cancel FILE_ID (see /files)"},
                     line_case{"stats_prefix_is_not_stats", "/stat",
                               "invalid:unknown command /stat (try /help)"},
                     line_case{"stats_is_case_sensitive", "/STATS",

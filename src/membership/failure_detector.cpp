@@ -110,6 +110,15 @@ void failure_detector::suspected(const peer_id& peer, std::uint64_t incarnation,
     it->second = suspicion{incarnation, now + suspicion_timeout(room_size)};
 }
 
+void failure_detector::joined(const peer_id& peer) {
+  if (peer == self_ || round_pos_ >= round_.size()) return;  // the next round lists it anyway
+  // O(1): appended, then swapped with a random member still to come. (A member back from a
+  // failure may already be listed; probed twice in a round, no harm.)
+  round_.push_back(peer);
+  const std::size_t slots = round_.size() - round_pos_;
+  std::swap(round_.back(), round_[round_pos_ + rng_() % slots]);
+}
+
 void failure_detector::cleared(const peer_id& peer) {
   probes_.erase(peer);
   suspicions_.erase(peer);

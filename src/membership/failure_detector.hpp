@@ -54,6 +54,12 @@ public:
   // `peer` is suspect at `incarnation`: start its suspicion clock unless it already runs.
   void suspected(const peer_id& peer, std::uint64_t incarnation, std::size_t room_size,
                  microseconds now);
+  // `peer` became a live member (new, or back after a failure): it goes into the current
+  // round at a random place (as memberlist does). Left for the next round, a member that joined
+  // while a round of N members was under way waited up to N probe periods (500 s at
+  // N = 1,000) to be probed by this node: after a mass crash a dead member that no survivor
+  // had a link to went unprobed, and undeclared, for many seconds.
+  void joined(const peer_id& peer);
   // `peer` refuted, left or failed: forget its probe and suspicion.
   void cleared(const peer_id& peer);
 

@@ -319,7 +319,10 @@ void room::member_changed(const member& m, merge_outcome outcome, instant now) {
     return;
   }
   swim_.cleared(m.id);
-  if (outcome == merge_outcome::joined) retry_directs_to(m.id, now);
+  if (outcome == merge_outcome::joined) {
+    swim_.joined(m.id);
+    retry_directs_to(m.id, now);
+  }
   // A link to a member declared failed is dead weight in the active view; free the slot.
   if (outcome == merge_outcome::failed)
     if (auto l = link_by_peer_.find(m.id); l != link_by_peer_.end())

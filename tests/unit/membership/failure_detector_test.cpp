@@ -63,6 +63,24 @@ TEST_F(detector_test, every_member_is_probed_once_in_a_round) {
   EXPECT_EQ(probed.size(), 5u);
 }
 
+TEST_F(detector_test, a_member_that_joins_mid_round_is_probed_in_that_round) {
+  members = table_with(40);
+  std::set<peer_id> probed;
+  auto probe_once = [&](microseconds at) {
+    for (const auto& p : only<swim::ping>(tick(at))) {
+      probed.insert(p.target);
+      fd.on_ack(p.target, p.nonce);
+    }
+  };
+  probe_once(now);  // the round of 40 starts
+  const peer_id newcomer = id_of(200);
+  members.merge(member{newcomer, "new", "10.0.0.3:1", 1, member_state::alive, microseconds{0}});
+  fd.joined(newcomer);
+  for (int i = 1; i < 41; ++i) probe_once(now + 500 * ms);
+  EXPECT_TRUE(probed.contains(newcomer)) << "41 periods: the first round, newcomer included";
+  EXPECT_EQ(probed.size(), 41u);
+}
+
 TEST_F(detector_test, an_ack_in_time_means_no_indirect_probe_and_no_suspicion) {
   const auto ping = only<swim::ping>(tick(now)).at(0);
   EXPECT_TRUE(fd.awaits(ping.target, ping.nonce));

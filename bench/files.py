@@ -8,7 +8,6 @@ file's SHA-256, computed here."""
 
 import hashlib
 import os
-import shutil
 import statistics
 import tempfile
 import threading
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import procfs
 from modes import base_result
-from nodes import BenchNode
+from nodes import BenchNode, stop_nodes
 from report import percentiles
 
 CHAT_EVERY_S = 0.05
@@ -107,14 +106,7 @@ def run_files(setup, size, receivers, seed):
         failed = result["complete"] != receivers
         return result, out_ms + back_ms
     finally:
-        for node in nodes:
-            node.terminate()
-        for node in nodes:
-            node.reap(10)
-        if setup.keep_dirs or failed:
-            print(f"# node data and stderr logs kept in {tmp}", flush=True)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_nodes(nodes, tmp, setup.keep_dirs or failed)
 
 
 def file_failures(result):

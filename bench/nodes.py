@@ -9,6 +9,7 @@ deadline, and every time that is reported comes from the nodes' own ts_us / sent
 import json
 import os
 import select
+import shutil
 import subprocess
 import threading
 import time
@@ -158,3 +159,15 @@ class BenchNode:
 
     def stderr_tail(self, lines=5):
         return " | ".join(self.stderr_text().splitlines()[-lines:])
+
+
+def stop_nodes(nodes, tmp, keep):
+    """Stops a run's nodes; keeps their data dirs and logs when asked (or the run failed)."""
+    for node in nodes:
+        node.terminate()
+    for node in nodes:
+        node.reap(10)
+    if keep:
+        print(f"# node data and stderr logs kept in {tmp}", flush=True)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -10,7 +10,6 @@ and counts what it stored.
 
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tempfile
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import procfs
 from modes import base_result
-from nodes import POLL_S, BenchNode
+from nodes import POLL_S, BenchNode, stop_nodes
 
 
 def find_make_history(explicit, peerchat_binary):
@@ -130,14 +129,7 @@ def run_sync(setup, tool, events, authors, seed):
         failed = False
         return result, []
     finally:
-        for node in nodes:
-            node.terminate()
-        for node in nodes:
-            node.reap(10)
-        if setup.keep_dirs or failed:
-            print(f"# node data and stderr logs kept in {tmp}", flush=True)
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        stop_nodes(nodes, tmp, setup.keep_dirs or failed)
 
 
 def analyse_sync(result, newcomer, ready, synced, stored_us, stats, cpu, held, size):

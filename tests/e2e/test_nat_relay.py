@@ -72,13 +72,18 @@ def links(node):
     return node.wait_event("stats", since=since)["links"]
 
 
+def spawn_in(cluster, nat_hosts, name, host, join=None, log_level=None):
+    """A node in one of the test's hosts (network namespaces), listening on its address."""
+    ns, ip = nat_hosts[host]
+    node = Node(name, cluster.tmp_path / name, join=join.listen if join else None,
+                listen=f"{ip}:0", prefix=("ip", "netns", "exec", ns), log_level=log_level)
+    cluster.nodes.append(node)
+    return node
+
+
 def test_members_behind_nat_talk_privately_through_a_reachable_member(cluster, nat_hosts):
     def spawn(name, host, join=None):
-        ns, ip = nat_hosts[host]
-        node = Node(name, cluster.tmp_path / name, join=join.listen if join else None,
-                    listen=f"{ip}:0", prefix=("ip", "netns", "exec", ns), log_level="debug")
-        cluster.nodes.append(node)
-        return node
+        return spawn_in(cluster, nat_hosts, name, host, join, log_level="debug")
 
     public = spawn("public", "pub")
     alice = spawn("alice", "a", join=public)
@@ -111,16 +116,9 @@ def test_members_behind_nat_talk_privately_through_a_reachable_member(cluster, n
 
 
 def test_members_behind_nat_pass_a_file_through_a_reachable_member(cluster, nat_hosts, tmp_path):
-    def spawn(name, host, join=None):
-        ns, ip = nat_hosts[host]
-        node = Node(name, cluster.tmp_path / name, join=join.listen if join else None,
-                    listen=f"{ip}:0", prefix=("ip", "netns", "exec", ns))
-        cluster.nodes.append(node)
-        return node
-
-    public = spawn("public", "pub")
-    alice = spawn("alice", "a", join=public)
-    bob = spawn("bob", "b", join=public)
+    public = spawn_in(cluster, nat_hosts, "public", "pub")
+    alice = spawn_in(cluster, nat_hosts, "alice", "a", join=public)
+    bob = spawn_in(cluster, nat_hosts, "bob", "b", join=public)
     wait_all_know([public, alice, bob])
     src = tmp_path / "photo.jpg"
     src.write_bytes(os.urandom(3 * 256 * 1024 + 999))

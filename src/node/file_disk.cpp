@@ -97,47 +97,18 @@ struct file_disk::part {
 };
 
 file_disk::file_disk(std::filesystem::path downloads, boost::asio::io_context& loop)
-    : downloads_(std::move(downloads)), loop_(loop), thread_([this] { run(); }) {}
+    : downloads_(std::move(downloads)), loop_(loop) {}
 
-file_disk::~file_disk() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_one();
-  thread_.join();
-}
-
-void file_disk::submit(std::function<void()> task) {
-  {
-    std::lock_guard lock(mutex_);
-    tasks_.push_back(std::move(task));
-  }
-  wake_.notify_one();
-}
+file_disk::~file_disk() = default;
 
 template <class Work, class Done>
 void file_disk::ask(Work work, Done done) {
-  submit([this, work = std::move(work), done = std::move(done)]() mutable {
+  thread_.submit([this, work = std::move(work), done = std::move(done)]() mutable {
     auto result = work();
     boost::asio::post(loop_, [done = std::move(done), result = std::move(result)]() mutable {
       std::apply(done, std::move(result));
     });
   });
-}
-
-void file_disk::run() {
-  for (;;) {
-    std::function<void()> task;
-    {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;
-      task = std::move(tasks_.front());
-      tasks_.pop_front();
-    }
-    task();
-  }
 }
 
 void file_disk::hash_file(std::string path, std::uint64_t max_bytes,
@@ -338,7 +309,7 @@ void file_disk::finish(files::act::finish t,
 }
 
 void file_disk::discard(files::act::discard t) {
-  submit([this, t = std::move(t)] {
+  thread_.submit([this, t = std::move(t)] {
     close_part(t.id);
     const std::string path = part_path(t.id, t.name);
     ::unlink(path.c_str());

@@ -9,21 +9,18 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "files/transfers.hpp"
+#include "node/task_thread.hpp"
 
 namespace peerchat {
 
@@ -52,10 +49,8 @@ public:
 
 private:
   struct part;
-  void submit(std::function<void()> task);
   template <class Work, class Done>
   void ask(Work work, Done done);
-  void run();
   part* open(const std::string& id);
   std::string part_path(const std::string& id, const std::string& name) const;
   void hash_forward(part& p, const std::string* just_written);
@@ -69,11 +64,7 @@ private:
   // again. Others (after a restart) are checked chunk by chunk. Worker thread only.
   struct file_stamp { std::uint64_t size; std::int64_t mtime_ns; std::uint64_t inode; };
   std::unordered_map<std::string, file_stamp> hashed_files_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts after everything it uses exists
+  task_thread thread_;  // last: stopped (its queue run) before what it uses goes
 };
 
 }  // namespace peerchat

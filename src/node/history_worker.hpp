@@ -7,15 +7,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <utility>
 
 #include "history/store.hpp"
+#include "node/task_thread.hpp"
 
 namespace peerchat {
 
@@ -24,7 +21,7 @@ public:
   // `loop` is where results are delivered; it must outlive the worker.
   history_worker(std::unique_ptr<history::store> store, boost::asio::io_context& loop);
   // Runs what is queued (writes must land), then stops the thread.
-  ~history_worker();
+  ~history_worker() = default;
   history_worker(const history_worker&) = delete;
   history_worker& operator=(const history_worker&) = delete;
 
@@ -42,18 +39,12 @@ public:
     });
   }
 
-  std::size_t queued() const;
+  std::size_t queued() const { return thread_.queued(); }
 
 private:
-  void run();
-
   std::unique_ptr<history::store> store_;
   boost::asio::io_context& loop_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void(history::store&)>> tasks_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts after everything it uses exists
+  task_thread thread_;  // last: stopped (its queue run) before the store goes
 };
 
 }  // namespace peerchat

@@ -30,7 +30,6 @@ public:
   // A holder and what it has (an empty bitmap: everything). Replaces what was known of it.
   void add_holder(const peer_id& holder, std::vector<bool> bitmap);
   void drop_holder(const peer_id& holder);  // it refused, or left: its requests go back
-  bool has_holder(const peer_id& holder) const { return holders_.contains(holder); }
   std::size_t usable_holders() const;
 
   // Requests to send now, one list per holder.

@@ -69,7 +69,6 @@ public:
 
   std::size_t queued_bytes() const { return queue_.bytes(); }
   std::size_t queued_frames() const { return queue_.frames(); }
-  std::size_t queued_bulk_bytes() const { return bulk_.bytes(); }
   // When the write now in progress started; empty while the writer is idle. A write that
   // lasts long means the peer is not reading.
   std::optional<std::chrono::steady_clock::time_point> writing_since() const { return writing_since_; }

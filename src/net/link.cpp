@@ -71,14 +71,16 @@ void link::stop(std::error_code why) {
 }
 
 asio::awaitable<void> link::read_loop() {
-  std::string buffer(read_chunk, '\0');
+  // Not zero-filled: a page is resident only once a read reaches it, so a link that carries
+  // only chat keeps a few KiB of it, not 256 (a node has several links).
+  const auto buffer = std::make_unique_for_overwrite<char[]>(read_chunk);
   boost::system::error_code ec;
   while (!stopped_) {
     const std::size_t n = co_await stream_.async_read_some(
-        asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+        asio::buffer(buffer.get(), read_chunk), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) break;
     counters_.bytes_received += n;
-    reader_.feed(std::string_view(buffer.data(), n));
+    reader_.feed(std::string_view(buffer.get(), n));
     std::error_code frame_ec;
     while (!stopped_) {
       auto frame = reader_.next(frame_ec);

@@ -89,4 +89,19 @@ const std::vector<std::string>& help_lines() {
   return lines;
 }
 
+line_read read_line(std::istream& in, std::string& line, std::size_t max) {
+  line.clear();
+  std::streambuf* buf = in.rdbuf();
+  bool cut = false, any = false;
+  for (int c = buf->sbumpc(); c != std::char_traits<char>::eof(); c = buf->sbumpc()) {
+    any = true;
+    if (c == '\n') return cut ? line_read::too_long : line_read::line;
+    if (line.size() < max) line.push_back(static_cast<char>(c));
+    else cut = true;
+  }
+  in.setstate(std::ios::eofbit);
+  if (!any) return line_read::end;
+  return cut ? line_read::too_long : line_read::line;
+}
+
 }  // namespace peerchat::ui

@@ -1,6 +1,8 @@
 // The commands both front ends accept, parsed from one line of input. Pure functions.
 #pragma once
 
+#include <cstddef>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -33,6 +35,13 @@ using command = std::variant<cmd::none, cmd::say, cmd::nick, cmd::nodes, cmd::st
                              cmd::files>;
 
 command parse_command(std::string_view line);
+
+// Input lines are read whole only up to this length, so a stream without newlines cannot grow
+// a reader's memory; the rest of a longer line is skipped and the line refused.
+inline constexpr std::size_t max_line_bytes = 64 * 1024;
+enum class line_read { line, too_long, end };
+// Like std::getline, bounded: a last line without a newline still counts as a line.
+line_read read_line(std::istream& in, std::string& line, std::size_t max = max_line_bytes);
 const std::vector<std::string>& help_lines();
 
 }  // namespace peerchat::ui

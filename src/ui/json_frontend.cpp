@@ -6,6 +6,7 @@
 // up, stdin is not read and the writer feels the pipe fill (backpressure, nothing dropped).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -16,6 +17,7 @@
 #include <thread>
 
 #include "node/node.hpp"
+#include "ui/command.hpp"
 #include "ui/frontend.hpp"
 
 namespace peerchat::ui {
@@ -142,7 +144,13 @@ public:
     auto credits = std::make_shared<std::counting_semaphore<lines_in_flight>>(lines_in_flight);
     reader_ = std::thread([this, &n, credits] {
       std::string line;
-      while (std::getline(std::cin, line)) {
+      for (line_read got; (got = read_line(std::cin, line)) != line_read::end;) {
+        if (got == line_read::too_long) {
+          boost::asio::post(n.context(), [this] {
+            show(ui_event::error{fmt::format("input line longer than {} bytes: ignored", max_line_bytes)});
+          });
+          continue;
+        }
         credits->acquire();
         boost::asio::post(n.context(), [this, &n, credits, line] {
           handle(n, line);

@@ -47,3 +47,16 @@ def test_an_unknown_command_reports_an_error_and_sends_nothing_to_the_room(clust
         texts = [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id]
         assert texts == ["after the unknown command"]
     assert [m["text"] for m in sender.own_messages()] == ["after the unknown command"]
+
+
+def test_an_overlong_input_line_is_refused_in_one_line_and_the_node_goes_on(cluster):
+    sender, other = cluster.start_room(2)
+    since = sender.mark()
+    sender.send("x" * 1_000_000)  # far over the 64 KiB line bound: read, skipped, refused
+    error = sender.wait_event("error", since=since)
+    assert "longer than" in error["message"] and "\n" not in error["message"]
+    sender.send("after the long line")
+    other.wait_message("after the long line", sender)
+    assert sender.running()
+    assert [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id] == [
+        "after the long line"]

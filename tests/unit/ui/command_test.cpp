@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ostream>
+#include <sstream>
 #include <string>
 
 namespace peerchat::ui {
@@ -140,6 +141,29 @@ TEST(help_lines, mention_every_command) {
   for (const char* verb : {"/nick", "/nodes", "/who", "/stats", "/leave", "/quit", "/help", "//",
                            "/invite", "/whois"})
     EXPECT_NE(all.find(verb), std::string::npos) << verb;
+}
+
+TEST(read_line, splits_lines_and_keeps_a_last_line_without_newline) {
+  std::istringstream in("one\n\ntwo");
+  std::string line;
+  EXPECT_EQ(read_line(in, line), line_read::line);
+  EXPECT_EQ(line, "one");
+  EXPECT_EQ(read_line(in, line), line_read::line);
+  EXPECT_EQ(line, "");
+  EXPECT_EQ(read_line(in, line), line_read::line);
+  EXPECT_EQ(line, "two");
+  EXPECT_EQ(read_line(in, line), line_read::end);
+}
+
+TEST(read_line, refuses_an_overlong_line_and_goes_on_with_the_next) {
+  std::istringstream in(std::string(100, 'x') + "\nafter\n" + std::string(11, 'z'));
+  std::string line;
+  EXPECT_EQ(read_line(in, line, 10), line_read::too_long);
+  EXPECT_LE(line.size(), 10u);
+  EXPECT_EQ(read_line(in, line, 10), line_read::line);
+  EXPECT_EQ(line, "after");
+  EXPECT_EQ(read_line(in, line, 10), line_read::too_long);
+  EXPECT_EQ(read_line(in, line, 10), line_read::end);
 }
 
 }  // namespace

@@ -255,6 +255,7 @@ void node::impl::execute(room_action& a) {
         } else if constexpr (std::is_same_v<T, action::store_own>) {
           own_pending.push_back(std::move(act.event));
         } else if constexpr (std::is_same_v<T, action::store_events>) {
+          received_pending_events += act.events.size();
           received_pending.push_back(std::move(act.events));
           ++received_queued;
         } else if constexpr (std::is_same_v<T, action::load_events>) {
@@ -396,6 +397,7 @@ std::error_code node::run() {
   n.listen_addr = host_port{bound.address().to_string(), bound.port()}.str();
   n.input([&](instant now) { n.core.start(n.listen_addr, now); });
   n.ioc.run();
+  if (n.history) n.write_received();  // what waited for its moment; the worker finishes it before it goes
   return n.result;
 }
 

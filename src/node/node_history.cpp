@@ -14,6 +14,9 @@ namespace peerchat {
 namespace {
 constexpr std::size_t remembered_peers = 32;
 constexpr std::size_t max_undelivered = 1000;
+// How late received events may be written, and how many make a write worth doing at once.
+constexpr std::chrono::milliseconds received_write_delay{100};
+constexpr std::size_t received_write_batch = 256;
 }
 
 restored_history node::impl::read_history(history::store& store) {
@@ -35,7 +38,10 @@ restored_history node::impl::read_history(history::store& store) {
 void node::impl::flush_history() {
   if (!history) return;
   if (!own_writing && !own_pending.empty()) write_own();
-  if (!received_writing && !received_pending.empty()) write_received();
+  if (received_writes == 0 && !received_pending.empty()) {
+    if (synced_held || received_pending_events >= received_write_batch) write_received();
+    else write_received_soon();
+  }
   if (synced_held && received_stored >= synced_after) show(*std::exchange(synced_held, std::nullopt));
 }
 
@@ -62,8 +68,21 @@ void node::impl::write_own() {
                });
 }
 
+void node::impl::write_received_soon() {
+  if (received_timer_armed) return;
+  received_timer_armed = true;
+  received_timer.expires_after(received_write_delay);
+  received_timer.async_wait([this](boost::system::error_code) {
+    received_timer_armed = false;
+    if (received_writes == 0 && !received_pending.empty()) write_received();
+  });
+}
+
+// Also called out of turn, before a read of the store, so the read sees every event received.
 void node::impl::write_received() {
-  received_writing = true;
+  if (received_pending.empty()) return;
+  ++received_writes;
+  received_pending_events = 0;
   auto batches = std::make_shared<std::vector<std::vector<wire::verified_event>>>(std::exchange(received_pending, {}));
   const std::size_t count = batches->size();
   history->ask([batches](history::store& s) {
@@ -77,7 +96,7 @@ void node::impl::write_received() {
                  return s.append_batch(all);
                },
                [this, count](history::append_report report) {
-                 received_writing = false;
+                 --received_writes;
                  received_stored += count;  // a failed write is reported below; nothing waits on it
                  for (const auto& fork : report.forks)
                    spdlog::warn("{} signed two different events #{}: kept the first", fork.author.short_hex(), fork.seq.value);
@@ -91,6 +110,7 @@ void node::impl::write_received() {
 
 void node::impl::load_for(action::load_events& act) {
   if (!history) return input([&](instant) { core.on_events_loaded(act.link, act.tag, {}); });
+  write_received();
   history->ask(
       [ranges = std::move(act.ranges)](history::store& s) {
         std::vector<std::string> out;
@@ -141,6 +161,7 @@ void node::impl::save_direct(const direct_record& r) {
 
 void node::impl::show_history(std::size_t n) {
   if (!history) return sink(ui_event::error{"no history: this node has no store"});
+  write_received();
   history->ask(
       [n](history::store& s) {
         std::error_code ec;

@@ -77,8 +77,9 @@ TEST_F(plumtree_test, lazy_neighbours_get_the_ref_in_one_ihave_after_the_delay) 
   tree.broadcast(ref(1), a, now);
   tree.broadcast(ref(2), a, now + 5 * ms);
   EXPECT_TRUE(only<plumtree_out::ihave>(tree.take_outputs()).empty());
-  ASSERT_EQ(tree.next_deadline(), now + 20 * ms);
-  tree.on_tick(now + 20 * ms);
+  const microseconds delay = plumtree_config{}.ihave_delay;
+  ASSERT_EQ(tree.next_deadline(), now + delay);
+  tree.on_tick(now + delay);
   const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
   ASSERT_EQ(ihaves.size(), 1u);
   EXPECT_EQ(ihaves[0].to, c);

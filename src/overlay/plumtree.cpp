@@ -1,6 +1,7 @@
 #include "overlay/plumtree.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace peerchat {
 
@@ -12,7 +13,7 @@ void plumtree::neighbor_down(const peer_id& peer) {
   neighbours_.erase(peer);
   for (auto& [author, lazy] : lazy_) lazy.erase(peer);
   lazy_queue_.erase(peer);
-  for (auto& [ref, m] : missing_) std::erase(m.announcers, peer);
+  for (auto& [ref, m] : missing_) std::erase_if(m.announcers, [&](const announcer& a) { return a.peer == peer; });
 }
 
 std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
@@ -33,11 +34,19 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
   return it == lazy_.end() || !it->second.contains(peer);
 }
 
-void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now) {
-  missing_.erase(ref);
-  const auto& lazy = lazy_for(ref.author);
+void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
+                         bool repaired) {
+  const bool awaited = missing_.erase(ref) > 0;
+  auto& lazy = lazy_for(ref.author);
+  // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
+  // never the author's events. Pushed back, an event we got sooner by another path (a graft,
+  // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
+  if (from && !repaired && neighbours_.contains(*from)) lazy.insert(*from);
+  // Only what the eager stream brought unasked counts as its progress: an event we were
+  // grafting (or a repair) arriving says nothing about the stream, and counting it held the
+  // next missing event of that author back another graft timeout (p99 latency ~525 ms).
   std::uint64_t& highest = highest_[ref.author];
-  highest = std::max(highest, ref.seq.value);
+  if (!awaited && !repaired) highest = std::max(highest, ref.seq.value);
   for (const peer_id& p : neighbours_) {
     if (p == from) continue;
     if (!lazy.contains(p)) {
@@ -61,9 +70,12 @@ void plumtree::on_prune(const peer_id& from, const peer_id& author) {
   if (neighbours_.contains(from)) lazy_for(author).insert(from);
 }
 
-void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now) {
+void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now,
+                        const std::vector<std::uint32_t>& hops) {
   if (!neighbours_.contains(from)) return;
-  for (const event_ref& ref : refs) {
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const event_ref& ref = refs[i];
+    const std::uint32_t their_hops = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
@@ -71,8 +83,11 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second}).first;
     }
     auto& announcers = it->second.announcers;
-    if (announcers.size() < 8 && std::find(announcers.begin(), announcers.end(), from) == announcers.end())
-      announcers.push_back(from);
+    if (announcers.size() >= 8 || std::any_of(announcers.begin(), announcers.end(),
+                                              [&](const announcer& a) { return a.peer == from; }))
+      continue;
+    auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > their_hops; });
+    announcers.insert(at, announcer{from, their_hops});
   }
 }
 
@@ -89,10 +104,19 @@ void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
 }
 
 void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
-  if (!neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
   auto& lazy = lazy_for(author);
-  if (!lazy.erase(closer)) return;  // already eager: nothing to swap
+  // `closer` becomes our parent: it pushes to us, we only announce to it.
+  lazy.insert(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
+  lazy.insert(farther);
+  outputs_.push_back(plumtree_out::prune{farther, author});
+}
+
+void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  auto& lazy = lazy_for(author);
+  lazy.insert(closer);  // upstream: it pushes to us already
   lazy.insert(farther);
   outputs_.push_back(plumtree_out::prune{farther, author});
 }
@@ -122,15 +146,15 @@ void plumtree::on_tick(microseconds now) {
       ++it;
       continue;
     }
-    const peer_id announcer = m.announcers.front();
+    const peer_id closest = m.announcers.front().peer;
     m.announcers.pop_front();
-    grafts[announcer].push_back(it->first);
+    grafts[closest].push_back(it->first);
     m.deadline = now + cfg_.graft_retry;
     ++it;
   }
+  // The announcer pushes to us from now on: it is upstream, we only announce to it.
   for (auto& [to, refs] : grafts) {
-    for (const event_ref& ref : refs)
-      if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(to);
+    for (const event_ref& ref : refs) lazy_for(ref.author).insert(to);
     outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }

@@ -42,6 +42,26 @@ TEST_F(plumtree_test, an_authors_first_event_goes_in_full_to_every_neighbour_but
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
 }
 
+TEST_F(plumtree_test, the_neighbour_that_pushed_an_authors_event_gets_only_ihaves_of_that_author) {
+  tree.broadcast(ref(1), a, now);  // a is upstream for author now
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 1 * ms);  // this time b was faster (say a graft)
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{c}))
+      << "pushed back to a, a duplicate there would prune us off our parent";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(a, other_author));
+  tree.on_tick(now + 100 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].to, a) << "announced what it did not send us";
+}
+
+TEST_F(plumtree_test, a_repaired_event_leaves_the_tree_as_it_is) {
+  tree.broadcast(ref(1), a, now, /*repaired=*/true);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
+  EXPECT_TRUE(tree.is_eager(a, author)) << "a sent it on request, not as our parent";
+}
+
 TEST_F(plumtree_test, our_own_event_goes_to_every_neighbour) {
   tree.broadcast(ref(1), std::nullopt, now);
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, b, c}));
@@ -94,7 +114,7 @@ TEST_F(plumtree_test, an_announced_event_that_does_not_arrive_is_grafted_from_th
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, b);
   EXPECT_EQ(grafts[0].refs.size(), 1u);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b pushes to us from now on; we only announce to it";
 }
 
 TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
@@ -108,6 +128,41 @@ TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
   EXPECT_EQ(grafts[0].to, c);
 }
 
+TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
+  tree.on_ihave(b, {ref(5)}, now, {4});
+  tree.on_ihave(c, {ref(5)}, now + 1 * ms, {2});
+  tree.on_ihave(a, {ref(5)}, now + 2 * ms);  // hops unknown: asked last
+  EXPECT_TRUE(tree.awaits(ref(5)));
+  tree.on_tick(now + 250 * ms);
+  auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, c);
+  tree.on_tick(now + 400 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  tree.on_tick(now + 550 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  tree.broadcast(ref(5), a, now + 560 * ms);
+  EXPECT_FALSE(tree.awaits(ref(5)));
+}
+
+TEST_F(plumtree_test, adopt_keeps_the_closer_late_parent_and_prunes_the_detour) {
+  tree.broadcast(ref(1), a, now);  // first copy by a detour through a
+  tree.take_outputs();
+  tree.adopt(b, a, author);  // b's late duplicate crossed fewer links
+  const auto out = tree.take_outputs();
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+  EXPECT_TRUE(only<plumtree_out::graft>(out).empty()) << "b pushes to us already";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b is upstream now";
+  EXPECT_TRUE(tree.is_eager(c, author));
+}
+
 TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arriving) {
   tree.broadcast(ref(1), a, now);
   tree.on_ihave(b, {ref(5)}, now);
@@ -117,6 +172,20 @@ TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arrivi
   EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
   tree.on_tick(now + 500 * ms);  // no progress since: now it is a loss
   EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
+}
+
+TEST_F(plumtree_test, an_awaited_event_arriving_is_not_progress_of_the_stream) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(2), ref(3)}, now);
+  tree.on_ihave(c, {ref(3)}, now);
+  tree.on_tick(now + 250 * ms);  // both grafted from b
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 260 * ms);  // the graft answered: a repair, not the stream
+  tree.take_outputs();
+  tree.on_tick(now + 400 * ms);  // 3 did not come: the next announcer, without another wait
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u) << "not held back as if a busy stream were still flowing";
+  EXPECT_EQ(grafts[0].to, c);
 }
 
 TEST_F(plumtree_test, a_later_event_arriving_first_means_a_loss_and_grafts_on_time) {
@@ -156,12 +225,13 @@ TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announ
   EXPECT_EQ(grafts[0].author, author);
   ASSERT_EQ(prunes.size(), 1u);
   EXPECT_EQ(prunes[0].to, a);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "our new parent: it pushes, we announce";
   EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(c, author));
 }
 
-TEST_F(plumtree_test, optimize_toward_a_neighbour_already_eager_changes_nothing) {
-  tree.optimize(b, a, author);
+TEST_F(plumtree_test, optimize_toward_the_parent_we_have_changes_nothing) {
+  tree.optimize(a, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_TRUE(tree.is_eager(a, author));
 }
@@ -181,6 +251,7 @@ TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
   tree.duplicate(stranger, author);
   tree.on_graft_author(stranger, author);
   tree.optimize(stranger, a, author);
+  tree.adopt(stranger, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_FALSE(tree.next_deadline().has_value());
 }

@@ -77,6 +77,26 @@ TEST(sim, a_room_no_larger_than_the_active_view_plus_one_is_a_full_mesh) {
   EXPECT_EQ(out["links_per_node"]["min"], 6.0) << out.dump();
 }
 
+// Under loss, repairs must not bend the trees: a repaired node used to draw its neighbours and
+// its subtree onto detours (hops 7 / 15 here where the graph allows 4 or 5).
+class sim_loss_seeds : public testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(sim_loss_seeds, lines_lost_on_the_way_still_arrive_near_the_shortest_path) {
+  scenario s;
+  s.nodes = 100;
+  s.seed = GetParam();
+  s.net.loss = 0.05;
+  s.drain = microseconds{10'000'000};
+  const auto out = run(s);
+  const auto& hops = out["last_delivery_hops"];
+  const double floor = hops["shortest_possible_max"].get<double>();
+  EXPECT_LE(hops["p50"].get<double>(), floor + 1) << out.dump();
+  EXPECT_LE(hops["max"].get<double>(), floor + 4) << out.dump();
+  EXPECT_LT(out["redundant_copies_per_delivery"]["steady"].get<double>(), 0.2) << out.dump();
+}
+
+INSTANTIATE_TEST_SUITE_P(quick, sim_loss_seeds, testing::Values(1u, 2u));
+
 TEST(sim, steady_state_broadcast_sends_few_redundant_copies) {
   const auto out = run(small(5));
   EXPECT_LT(out["redundant_copies_per_delivery"]["steady"].get<double>(), 0.5) << out.dump();

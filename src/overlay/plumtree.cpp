@@ -61,8 +61,9 @@ void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& fro
 
 void plumtree::duplicate(const peer_id& from, const peer_id& author) {
   if (!neighbours_.contains(from)) return;
-  lazy_for(author).insert(from);
-  // Even when `from` is lazy here already: it still pushes, so our prune was lost.
+  // Only `from`'s pushes to us are redundant; whether it needs ours is its own duplicates'
+  // to tell (its prune). Even when we pruned it already: it still pushes, so our prune was
+  // lost.
   outputs_.push_back(plumtree_out::prune{from, author});
 }
 

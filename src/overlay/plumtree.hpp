@@ -83,7 +83,9 @@ public:
   // on: in full to the author's other eager neighbours, as an IHave to the lazy ones.
   void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
                  bool repaired = false);
-  // A copy of `author`'s event we already held came from `from`: that path is redundant.
+  // A copy of `author`'s event we already held came from `from`: its pushes to us are
+  // redundant, so we prune it. Ours to it go on until it prunes us: `from` may have taken us
+  // as its parent (its copy reached us late because ours reached it late).
   void duplicate(const peer_id& from, const peer_id& author);
   void on_prune(const peer_id& from, const peer_id& author);
   // `from` holds these; the caller passes only refs it does not hold itself. `hops[i]`, when

@@ -12,6 +12,7 @@ void plumtree::neighbor_up(const peer_id& peer) {
 void plumtree::neighbor_down(const peer_id& peer) {
   neighbours_.erase(peer);
   for (auto& [author, lazy] : lazy_) lazy.erase(peer);
+  for (auto& [author, pruned] : pruned_) pruned.erase(peer);
   lazy_queue_.erase(peer);
   for (auto& [ref, m] : missing_) std::erase_if(m.announcers, [&](const announcer& a) { return a.peer == peer; });
 }
@@ -21,11 +22,27 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
   if (it != lazy_.end()) return it->second;
   if (lazy_.size() >= cfg_.max_trees && !tree_order_.empty()) {
     lazy_.erase(tree_order_.front());  // that author's next event floods and rebuilds its tree
+    pruned_.erase(tree_order_.front());
     highest_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
   tree_order_.push_back(author);
   return lazy_[author];
+}
+
+void plumtree::prune(const peer_id& peer, const peer_id& author) {
+  lazy_for(author);
+  pruned_[author].insert(peer);
+  outputs_.push_back(plumtree_out::prune{peer, author});
+}
+
+void plumtree::take_parent(const peer_id& peer, const peer_id& author) {
+  lazy_for(author).insert(peer);  // upstream: we announce to it, never push to it
+  auto it = pruned_.find(author);
+  if (it == pruned_.end() || !it->second.erase(peer)) return;
+  // We pruned it before and its pushes still came (sent before our prune got there), but from
+  // now on it holds us lazy: ask it to push to us again, or we are left with no parent.
+  outputs_.push_back(plumtree_out::graft{peer, {}, author});
 }
 
 bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
@@ -41,7 +58,7 @@ void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& fro
   // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
   // never the author's events. Pushed back, an event we got sooner by another path (a graft,
   // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
-  if (from && !repaired && neighbours_.contains(*from)) lazy.insert(*from);
+  if (from && !repaired && neighbours_.contains(*from)) take_parent(*from, ref.author);
   // Only what the eager stream brought unasked counts as its progress: an event we were
   // grafting (or a repair) arriving says nothing about the stream, and counting it held the
   // next missing event of that author back another graft timeout (p99 latency ~525 ms).
@@ -62,9 +79,9 @@ void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& fro
 void plumtree::duplicate(const peer_id& from, const peer_id& author) {
   if (!neighbours_.contains(from)) return;
   // Only `from`'s pushes to us are redundant; whether it needs ours is its own duplicates'
-  // to tell (its prune). Even when we pruned it already: it still pushes, so our prune was
-  // lost.
-  outputs_.push_back(plumtree_out::prune{from, author});
+  // to tell (its prune). Even when `from` was pruned already: it still pushes, so our prune
+  // was lost (or crossed the push).
+  prune(from, author);
 }
 
 void plumtree::on_prune(const peer_id& from, const peer_id& author) {
@@ -109,17 +126,18 @@ void plumtree::optimize(const peer_id& closer, const peer_id& farther, const pee
   auto& lazy = lazy_for(author);
   // `closer` becomes our parent: it pushes to us, we only announce to it.
   lazy.insert(closer);
+  if (auto it = pruned_.find(author); it != pruned_.end()) it->second.erase(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
   lazy.insert(farther);
-  outputs_.push_back(plumtree_out::prune{farther, author});
+  prune(farther, author);
 }
 
 void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author) {
   if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
   auto& lazy = lazy_for(author);
-  lazy.insert(closer);  // upstream: it pushes to us already
+  take_parent(closer, author);  // it pushes to us already, unless we pruned it before
   lazy.insert(farther);
-  outputs_.push_back(plumtree_out::prune{farther, author});
+  prune(farther, author);
 }
 
 void plumtree::on_tick(microseconds now) {
@@ -155,7 +173,10 @@ void plumtree::on_tick(microseconds now) {
   }
   // The announcer pushes to us from now on: it is upstream, we only announce to it.
   for (auto& [to, refs] : grafts) {
-    for (const event_ref& ref : refs) lazy_for(ref.author).insert(to);
+    for (const event_ref& ref : refs) {
+      lazy_for(ref.author).insert(to);
+      if (auto it = pruned_.find(ref.author); it != pruned_.end()) it->second.erase(to);
+    }
     outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }

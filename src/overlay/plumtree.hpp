@@ -127,6 +127,11 @@ private:
 
   void flush_lazy();
   std::unordered_set<peer_id>& lazy_for(const peer_id& author);
+  // Tell `peer` to stop pushing `author`'s events to us.
+  void prune(const peer_id& peer, const peer_id& author);
+  // `peer` is our parent for `author` now: we only announce to it, and if we pruned it before
+  // (its push crossed our prune), we graft it back.
+  void take_parent(const peer_id& peer, const peer_id& author);
 
   plumtree_config cfg_;
   std::unordered_set<peer_id> neighbours_;
@@ -134,6 +139,10 @@ private:
   // upstream (whoever pushed the author's events to us). Everyone else gets them in full.
   // Eager and lazy are per direction: a tree link is eager downstream, lazy upstream.
   std::unordered_map<peer_id, std::unordered_set<peer_id>> lazy_;
+  // Per author, the neighbours we told to stop pushing to us (our prunes, until a graft).
+  // The other direction of lazy_: a duplicate prunes only its sender's pushes to us, never
+  // ours to it (the sender may have us as its only parent).
+  std::unordered_map<peer_id, std::unordered_set<peer_id>> pruned_;
   std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
   // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.
   std::unordered_map<peer_id, std::uint64_t> highest_;

@@ -145,6 +145,38 @@ TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
   EXPECT_EQ(grafts[0].to, c);
 }
 
+// Real links race: a's push of the next event may have left before our prune reached a, and
+// b, pushing the same event later, gets pruned in turn. Without a word a would hold us lazy
+// from then on and we would have no parent left: the next event would wait a graft timeout.
+TEST_F(plumtree_test, a_parent_whose_push_crossed_our_prune_is_grafted_back) {
+  tree.broadcast(ref(1), b, now);
+  tree.duplicate(a, author);  // a's copy came second: pruned
+  tree.take_outputs();
+  tree.broadcast(ref(2), a, now + 20 * ms);  // a pushed this before our prune got there
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  EXPECT_TRUE(grafts[0].refs.empty());
+  EXPECT_EQ(grafts[0].author, author) << "a, which holds us lazy now, pushes to us again";
+  tree.broadcast(ref(3), a, now + 40 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty()) << "once is enough";
+}
+
+TEST_F(plumtree_test, adopting_a_neighbour_we_had_pruned_grafts_it_back) {
+  tree.broadcast(ref(1), a, now);
+  tree.duplicate(b, author);
+  tree.take_outputs();
+  tree.adopt(b, a, author);  // b's pushes were in flight; its next copy came over fewer links
+  const auto out = tree.take_outputs();
+  const auto grafts = only<plumtree_out::graft>(out);
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_EQ(grafts[0].author, author);
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+}
+
 TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
   tree.on_ihave(b, {ref(5)}, now, {4});
   tree.on_ihave(c, {ref(5)}, now + 1 * ms, {2});

@@ -124,7 +124,9 @@ void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint
 void room::request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now) {
   std::vector<event_ref> missing;
   for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
-  if (!missing.empty()) tree_.on_ihave(holder, missing, now.mono, std::vector<std::uint32_t>(missing.size(), holder_hops));
+  if (!missing.empty())
+    tree_.on_ihave(holder, missing, now.mono, std::vector<std::uint32_t>(missing.size(), holder_hops),
+                   /*announced=*/false);
 }
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {

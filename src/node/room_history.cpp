@@ -196,7 +196,8 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
       }
       send(from, encode(f));
     } else {
-      tree_.on_ihave(sender, missing, now.mono);  // grafted from the neighbour's recent events
+      // Grafted from the neighbour's recent events.
+      tree_.on_ihave(sender, missing, now.mono, {}, /*announced=*/false);
     }
   }
   if (msg.answer() && they_lack) send_full_summary(from, false);

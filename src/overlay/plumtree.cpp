@@ -13,6 +13,7 @@ void plumtree::neighbor_down(const peer_id& peer) {
   neighbours_.erase(peer);
   for (auto& [author, lazy] : lazy_) lazy.erase(peer);
   for (auto& [author, pruned] : pruned_) pruned.erase(peer);
+  std::erase_if(parent_, [&](const auto& kv) { return kv.second == peer; });
   lazy_queue_.erase(peer);
   for (auto& [ref, m] : missing_) std::erase_if(m.announcers, [&](const announcer& a) { return a.peer == peer; });
 }
@@ -23,6 +24,7 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
   if (lazy_.size() >= cfg_.max_trees && !tree_order_.empty()) {
     lazy_.erase(tree_order_.front());  // that author's next event floods and rebuilds its tree
     pruned_.erase(tree_order_.front());
+    parent_.erase(tree_order_.front());
     highest_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
@@ -33,11 +35,13 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
 void plumtree::prune(const peer_id& peer, const peer_id& author) {
   lazy_for(author);
   pruned_[author].insert(peer);
+  if (auto it = parent_.find(author); it != parent_.end() && it->second == peer) parent_.erase(it);
   outputs_.push_back(plumtree_out::prune{peer, author});
 }
 
 void plumtree::take_parent(const peer_id& peer, const peer_id& author) {
   lazy_for(author).insert(peer);  // upstream: we announce to it, never push to it
+  parent_.insert_or_assign(author, peer);
   auto it = pruned_.find(author);
   if (it == pruned_.end() || !it->second.erase(peer)) return;
   // We pruned it before and its pushes still came (sent before our prune got there), but from
@@ -89,8 +93,9 @@ void plumtree::on_prune(const peer_id& from, const peer_id& author) {
 }
 
 void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now,
-                        const std::vector<std::uint32_t>& hops) {
+                        const std::vector<std::uint32_t>& hops, bool announced) {
   if (!neighbours_.contains(from)) return;
+  std::vector<event_ref> graft_now;
   for (std::size_t i = 0; i < refs.size(); ++i) {
     const event_ref& ref = refs[i];
     const std::uint32_t their_hops = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
@@ -101,11 +106,28 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second}).first;
     }
     auto& announcers = it->second.announcers;
+    // Our parent for that author announced it instead of pushing it: it holds us lazy (a
+    // graft naming the author, sent when we chose it, is still on its way, or was lost), so
+    // the push will not come; waiting the graft timeout would only delay us and our subtree.
+    if (announced) {
+      auto p = parent_.find(ref.author);
+      if (p != parent_.end() && p->second == from) {
+        std::erase_if(announcers, [&](const announcer& a) { return a.peer == from; });
+        it->second.deadline = now + cfg_.graft_retry;
+        graft_now.push_back(ref);
+        continue;
+      }
+    }
     if (announcers.size() >= 8 || std::any_of(announcers.begin(), announcers.end(),
                                               [&](const announcer& a) { return a.peer == from; }))
       continue;
     auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > their_hops; });
     announcers.insert(at, announcer{from, their_hops});
+  }
+  if (!graft_now.empty()) {
+    for (const event_ref& ref : graft_now)
+      if (auto it = pruned_.find(ref.author); it != pruned_.end()) it->second.erase(from);
+    outputs_.push_back(plumtree_out::graft{from, std::move(graft_now), std::nullopt});
   }
 }
 
@@ -126,6 +148,7 @@ void plumtree::optimize(const peer_id& closer, const peer_id& farther, const pee
   auto& lazy = lazy_for(author);
   // `closer` becomes our parent: it pushes to us, we only announce to it.
   lazy.insert(closer);
+  parent_.insert_or_assign(author, closer);
   if (auto it = pruned_.find(author); it != pruned_.end()) it->second.erase(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
   lazy.insert(farther);
@@ -175,6 +198,7 @@ void plumtree::on_tick(microseconds now) {
   for (auto& [to, refs] : grafts) {
     for (const event_ref& ref : refs) {
       lazy_for(ref.author).insert(to);
+      parent_.insert_or_assign(ref.author, to);
       if (auto it = pruned_.find(ref.author); it != pruned_.end()) it->second.erase(to);
     }
     outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});

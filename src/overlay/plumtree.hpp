@@ -92,8 +92,10 @@ public:
   // given, is how many links `from`'s copy of missing[i] crossed: of several announcers, the
   // one closest to the author is grafted first, so a repaired node (and the subtree below it)
   // takes the shortest path offered, not the first.
+  // `announced`: `from` sent an IHave (rather than a later event that showed a gap); one from
+  // our parent for that author, which should have pushed it, is grafted at once.
   void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now,
-                const std::vector<std::uint32_t>& hops = {});
+                const std::vector<std::uint32_t>& hops = {}, bool announced = true);
   // True while an announced event is awaited (a graft is or will be under way for it).
   bool awaits(const event_ref& ref) const { return missing_.contains(ref); }
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
@@ -143,6 +145,9 @@ private:
   // The other direction of lazy_: a duplicate prunes only its sender's pushes to us, never
   // ours to it (the sender may have us as its only parent).
   std::unordered_map<peer_id, std::unordered_set<peer_id>> pruned_;
+  // Per author, the neighbour we last took as parent (its push came first, we adopted or
+  // grafted it): it should push to us, so an IHave from it means it holds us lazy.
+  std::unordered_map<peer_id, peer_id> parent_;
   std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
   // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.
   std::unordered_map<peer_id, std::uint64_t> highest_;

@@ -177,6 +177,31 @@ TEST_F(plumtree_test, adopting_a_neighbour_we_had_pruned_grafts_it_back) {
   EXPECT_EQ(prunes[0].to, a);
 }
 
+// Our parent announcing an event instead of pushing it holds us lazy (the graft that made it
+// our parent is still on its way, say): the push will not come, so it is grafted at once.
+TEST_F(plumtree_test, an_ihave_from_our_parent_is_grafted_at_once) {
+  tree.broadcast(ref(1), a, now);
+  tree.take_outputs();
+  tree.on_ihave(b, {ref(2)}, now + 10 * ms);
+  EXPECT_TRUE(tree.take_outputs().empty()) << "b is not our parent: its push may be on its way";
+  tree.on_ihave(a, {ref(2)}, now + 11 * ms);
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  EXPECT_EQ(grafts[0].refs.size(), 1u);
+  tree.on_tick(now + 200 * ms);  // a did not answer: b next, after the retry interval
+  const auto retry = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].to, b);
+}
+
+TEST_F(plumtree_test, a_gap_our_parent_showed_waits_the_graft_timeout) {
+  tree.broadcast(ref(1), a, now);
+  tree.take_outputs();
+  tree.on_ihave(a, {ref(2)}, now, {}, /*announced=*/false);  // a pushed 3 before 2 reached it
+  EXPECT_TRUE(tree.take_outputs().empty()) << "a pushes 2 when it gets it";
+}
+
 TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
   tree.on_ihave(b, {ref(5)}, now, {4});
   tree.on_ihave(c, {ref(5)}, now + 1 * ms, {2});

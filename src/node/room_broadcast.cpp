@@ -52,7 +52,12 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
     // was repaired itself. Pruning it would leave us on the detour we took meanwhile.
     auto it = recent_.find({*author, seq_no{peek.seq()}});
     const std::uint32_t via_sender = std::min(sev.hops(), max_hops);
-    if (*author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
+    if (*author != id_.id() && it != recent_.end() && !it->second.came_from) {
+      // Our copy was a repair (a batch); this is the tree's push, late: its sender is most
+      // likely our parent, and a prune would leave us none.
+      it->second.hops = via_sender;
+      it->second.came_from = sender;
+    } else if (*author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
         it->second.hops >= via_sender + optimize_threshold) {
       tree_.adopt(sender, *it->second.came_from, *author);
       it->second.hops = via_sender;

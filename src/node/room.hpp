@@ -196,7 +196,9 @@ private:
   std::vector<std::pair<peer_id, seq_no>> advertised_vector() const;
   void take_baseline(const wire::pb::Members& msg, link_id from);
   void request_history();
-  void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now);
+  // `repaired`: fetched from `sender` by anti-entropy rather than pushed along the tree.
+  void accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now,
+                   bool repaired = false);
   void switch_catch_up_source(instant now);
   void handle_direct(link_id from, const wire::pb::Direct& msg);
   void retry_directs_to(const peer_id& peer, instant now);
@@ -216,7 +218,7 @@ private:
   bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
   void dial_remembered(instant now);
-  void request_gaps(const peer_id& author, const peer_id& holder, instant now);
+  void request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now);
   bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);

@@ -48,7 +48,23 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
   }
   // A copy is recognised before any signature work, so duplicates cost no Ed25519 time.
   if (*author == id_.id() || delivery_.seen(*author, seq_no{peek.seq()})) {
-    tree_.duplicate(sender, *author);
+    // Late but over fewer links: the sender is our usual parent, late this once because it
+    // was repaired itself. Pruning it would leave us on the detour we took meanwhile.
+    auto it = recent_.find({*author, seq_no{peek.seq()}});
+    const std::uint32_t via_sender = std::min(sev.hops(), max_hops);
+    if (*author != id_.id() && it != recent_.end() && !it->second.came_from) {
+      // Our copy was a repair (a batch); this is the tree's push, late: its sender is most
+      // likely our parent, and a prune would leave us none.
+      it->second.hops = via_sender;
+      it->second.came_from = sender;
+    } else if (*author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
+        it->second.hops >= via_sender + optimize_threshold) {
+      tree_.adopt(sender, *it->second.came_from, *author);
+      it->second.hops = via_sender;
+      it->second.came_from = sender;
+    } else {
+      tree_.duplicate(sender, *author);
+    }
     return run_plumtree();
   }
   if (muted(*author, now)) {
@@ -90,11 +106,15 @@ bool room::admit_rate(const peer_id& author, instant now) {
 }
 
 // A verified event we had not seen: pass it on along the tree, store it, show it in order.
-void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now) {
+void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint32_t hops, instant now,
+                       bool repaired) {
   ++stats_.events_delivered;
   const event_ref ref{ev.author, ev.seq};
-  remember(ref, ev.signed_event, std::clamp<std::uint32_t>(hops, 1, max_hops), sender);
-  tree_.broadcast(ref, sender, now.mono);
+  // A repaired event names no parent: it did not come down the tree, so it neither moves
+  // the tree (optimize) nor is moved by it.
+  remember(ref, ev.signed_event, std::clamp<std::uint32_t>(hops, 1, max_hops),
+           repaired ? std::nullopt : std::optional<peer_id>{sender});
+  tree_.broadcast(ref, sender, now.mono, repaired);
   run_plumtree();
   lamport_ = std::max(lamport_, ev.lamport);
   const peer_id author = ev.author;
@@ -103,24 +123,28 @@ void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint
   if (has_store_) actions_.emplace_back(action::store_events{{ev}});
   for (const auto& ready_event : delivery_.offer(std::move(ev), now.mono)) deliver(ready_event, late);
   // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
-  request_gaps(author, sender, now);
+  request_gaps(author, sender, std::max<std::uint32_t>(hops, 1) - 1, now);
 }
 
-void room::request_gaps(const peer_id& author, const peer_id& holder, instant now) {
+void room::request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now) {
   std::vector<event_ref> missing;
   for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
-  if (!missing.empty()) tree_.on_ihave(holder, missing, now.mono);
+  if (!missing.empty())
+    tree_.on_ihave(holder, missing, now.mono, std::vector<std::uint32_t>(missing.size(), holder_hops),
+                   /*announced=*/false);
 }
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
   if (msg.refs_size() > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized IHave");
   const peer_id& announcer = links_.at(from).peer;
   std::vector<event_ref> missing;
+  std::vector<std::uint32_t> missing_hops;
   for (const auto& wire_ref : msg.refs()) {
     auto ref = room_wire::from_wire(wire_ref);
     if (!ref || ref->author == id_.id()) continue;
     if (!delivery_.seen(ref->author, ref->seq)) {
       missing.push_back(*ref);
+      missing_hops.push_back(std::min(wire_ref.hops(), max_hops));
       continue;
     }
     // Held already, but the announcer's path is shorter: make it our parent for this author.
@@ -134,7 +158,7 @@ void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
     }
   }
   run_plumtree();
-  if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono);
+  if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono, missing_hops);
 }
 
 void room::handle_graft(link_id from, const pb::Graft& msg) {

@@ -24,6 +24,7 @@ constexpr int max_batch_events = 1024;
 constexpr std::size_t batch_target_bytes = 256 * 1024;  // well below the frame limit
 constexpr std::uint32_t tag_repair = 0;
 constexpr std::uint32_t tag_catch_up = 1;
+constexpr std::uint32_t max_hops = 1000;  // as room_broadcast.cpp: a hostile count overflows nothing
 constexpr std::size_t max_remembered_dials = 8;
 // A catch-up source that sends nothing for this long is replaced by another neighbour.
 constexpr microseconds catch_up_stall{10'000'000};
@@ -165,8 +166,12 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     if (catch_up_.held_prefix(*author)) continue;  // catch-up is fetching it in order
     if (muted(*author, now)) continue;
     if (still_flowing(*author, seq_no{from_seq}, now)) continue;
+    // An event announced to us and awaited is the tree's to repair: its graft goes to the
+    // announcer closest to the author, and a batch from whoever sent this summary (any
+    // neighbour, however far) would put us and the subtree below us on a detour.
     for (std::uint64_t s = from_seq + 1; s <= theirs.value && missing.size() < max_repair_events; ++s)
-      if (!delivery_.seen(*author, seq_no{s})) missing.push_back({*author, seq_no{s}});
+      if (!delivery_.seen(*author, seq_no{s}) && !tree_.awaits({*author, seq_no{s}}))
+        missing.push_back({*author, seq_no{s}});
   }
   for (const auto& [author, seq] : ours)
     if (seq.value > 0 && !listed.contains(author)) they_lack = true;
@@ -191,7 +196,8 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
       }
       send(from, encode(f));
     } else {
-      tree_.on_ihave(sender, missing, now.mono);  // grafted from the neighbour's recent events
+      // Grafted from the neighbour's recent events.
+      tree_.on_ihave(sender, missing, now.mono, {}, /*announced=*/false);
     }
   }
   if (msg.answer() && they_lack) send_full_summary(from, false);
@@ -278,7 +284,12 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
       continue;
     }
     if (ev.author == id_.id() || delivery_.seen(ev.author, ev.seq) || muted(ev.author, now)) continue;
-    accept_live(std::move(ev), sender, 1, now);
+    // A stored event carries the links its holder's copy crossed; ours crossed one more. Taken
+    // as 1, a repaired event looked closer to its author than it was, and neighbours that
+    // heard it announced made this node their parent: every repair bent the tree.
+    const std::uint32_t hops = std::min(ev.signed_event.hops(), max_hops) + 1;
+    ev.signed_event.set_hops(hops);
+    accept_live(std::move(ev), sender, hops, now, true);
   }
   if (!history.empty()) {
     stats_.history_received += history.size();

@@ -1,6 +1,7 @@
 #include "overlay/plumtree.hpp"
 
 #include <algorithm>
+#include <limits>
 
 namespace peerchat {
 
@@ -11,8 +12,10 @@ void plumtree::neighbor_up(const peer_id& peer) {
 void plumtree::neighbor_down(const peer_id& peer) {
   neighbours_.erase(peer);
   for (auto& [author, lazy] : lazy_) lazy.erase(peer);
+  for (auto& [author, pruned] : pruned_) pruned.erase(peer);
+  std::erase_if(parent_, [&](const auto& kv) { return kv.second == peer; });
   lazy_queue_.erase(peer);
-  for (auto& [ref, m] : missing_) std::erase(m.announcers, peer);
+  for (auto& [ref, m] : missing_) std::erase_if(m.announcers, [&](const announcer& a) { return a.peer == peer; });
 }
 
 std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
@@ -20,11 +23,30 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
   if (it != lazy_.end()) return it->second;
   if (lazy_.size() >= cfg_.max_trees && !tree_order_.empty()) {
     lazy_.erase(tree_order_.front());  // that author's next event floods and rebuilds its tree
+    pruned_.erase(tree_order_.front());
+    parent_.erase(tree_order_.front());
     highest_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
   tree_order_.push_back(author);
   return lazy_[author];
+}
+
+void plumtree::prune(const peer_id& peer, const peer_id& author) {
+  lazy_for(author);
+  pruned_[author].insert(peer);
+  if (auto it = parent_.find(author); it != parent_.end() && it->second == peer) parent_.erase(it);
+  outputs_.push_back(plumtree_out::prune{peer, author});
+}
+
+void plumtree::take_parent(const peer_id& peer, const peer_id& author) {
+  lazy_for(author).insert(peer);  // upstream: we announce to it, never push to it
+  parent_.insert_or_assign(author, peer);
+  auto it = pruned_.find(author);
+  if (it == pruned_.end() || !it->second.erase(peer)) return;
+  // We pruned it before and its pushes still came (sent before our prune got there), but from
+  // now on it holds us lazy: ask it to push to us again, or we are left with no parent.
+  outputs_.push_back(plumtree_out::graft{peer, {}, author});
 }
 
 bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
@@ -33,11 +55,19 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
   return it == lazy_.end() || !it->second.contains(peer);
 }
 
-void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now) {
-  missing_.erase(ref);
-  const auto& lazy = lazy_for(ref.author);
+void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
+                         bool repaired) {
+  const bool awaited = missing_.erase(ref) > 0;
+  auto& lazy = lazy_for(ref.author);
+  // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
+  // never the author's events. Pushed back, an event we got sooner by another path (a graft,
+  // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
+  if (from && !repaired && neighbours_.contains(*from)) take_parent(*from, ref.author);
+  // Only what the eager stream brought unasked counts as its progress: an event we were
+  // grafting (or a repair) arriving says nothing about the stream, and counting it held the
+  // next missing event of that author back another graft timeout (p99 latency ~525 ms).
   std::uint64_t& highest = highest_[ref.author];
-  highest = std::max(highest, ref.seq.value);
+  if (!awaited && !repaired) highest = std::max(highest, ref.seq.value);
   for (const peer_id& p : neighbours_) {
     if (p == from) continue;
     if (!lazy.contains(p)) {
@@ -52,18 +82,23 @@ void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& fro
 
 void plumtree::duplicate(const peer_id& from, const peer_id& author) {
   if (!neighbours_.contains(from)) return;
-  lazy_for(author).insert(from);
-  // Even when `from` is lazy here already: it still pushes, so our prune was lost.
-  outputs_.push_back(plumtree_out::prune{from, author});
+  // Only `from`'s pushes to us are redundant; whether it needs ours is its own duplicates'
+  // to tell (its prune). Even when `from` was pruned already: it still pushes, so our prune
+  // was lost (or crossed the push).
+  prune(from, author);
 }
 
 void plumtree::on_prune(const peer_id& from, const peer_id& author) {
   if (neighbours_.contains(from)) lazy_for(author).insert(from);
 }
 
-void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now) {
+void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs, microseconds now,
+                        const std::vector<std::uint32_t>& hops, bool announced) {
   if (!neighbours_.contains(from)) return;
-  for (const event_ref& ref : refs) {
+  std::vector<event_ref> graft_now;
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const event_ref& ref = refs[i];
+    const std::uint32_t their_hops = i < hops.size() ? hops[i] : std::numeric_limits<std::uint32_t>::max();
     auto it = missing_.find(ref);
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
@@ -71,8 +106,28 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second}).first;
     }
     auto& announcers = it->second.announcers;
-    if (announcers.size() < 8 && std::find(announcers.begin(), announcers.end(), from) == announcers.end())
-      announcers.push_back(from);
+    // Our parent for that author announced it instead of pushing it: it holds us lazy (a
+    // graft naming the author, sent when we chose it, is still on its way, or was lost), so
+    // the push will not come; waiting the graft timeout would only delay us and our subtree.
+    if (announced) {
+      auto p = parent_.find(ref.author);
+      if (p != parent_.end() && p->second == from) {
+        std::erase_if(announcers, [&](const announcer& a) { return a.peer == from; });
+        it->second.deadline = now + cfg_.graft_retry;
+        graft_now.push_back(ref);
+        continue;
+      }
+    }
+    if (announcers.size() >= 8 || std::any_of(announcers.begin(), announcers.end(),
+                                              [&](const announcer& a) { return a.peer == from; }))
+      continue;
+    auto at = std::find_if(announcers.begin(), announcers.end(), [&](const announcer& a) { return a.hops > their_hops; });
+    announcers.insert(at, announcer{from, their_hops});
+  }
+  if (!graft_now.empty()) {
+    for (const event_ref& ref : graft_now)
+      if (auto it = pruned_.find(ref.author); it != pruned_.end()) it->second.erase(from);
+    outputs_.push_back(plumtree_out::graft{from, std::move(graft_now), std::nullopt});
   }
 }
 
@@ -89,12 +144,23 @@ void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
 }
 
 void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
-  if (!neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
   auto& lazy = lazy_for(author);
-  if (!lazy.erase(closer)) return;  // already eager: nothing to swap
+  // `closer` becomes our parent: it pushes to us, we only announce to it.
+  lazy.insert(closer);
+  parent_.insert_or_assign(author, closer);
+  if (auto it = pruned_.find(author); it != pruned_.end()) it->second.erase(closer);
   outputs_.push_back(plumtree_out::graft{closer, {}, author});
   lazy.insert(farther);
-  outputs_.push_back(plumtree_out::prune{farther, author});
+  prune(farther, author);
+}
+
+void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+  if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  auto& lazy = lazy_for(author);
+  take_parent(closer, author);  // it pushes to us already, unless we pruned it before
+  lazy.insert(farther);
+  prune(farther, author);
 }
 
 void plumtree::on_tick(microseconds now) {
@@ -122,15 +188,19 @@ void plumtree::on_tick(microseconds now) {
       ++it;
       continue;
     }
-    const peer_id announcer = m.announcers.front();
+    const peer_id closest = m.announcers.front().peer;
     m.announcers.pop_front();
-    grafts[announcer].push_back(it->first);
+    grafts[closest].push_back(it->first);
     m.deadline = now + cfg_.graft_retry;
     ++it;
   }
+  // The announcer pushes to us from now on: it is upstream, we only announce to it.
   for (auto& [to, refs] : grafts) {
-    for (const event_ref& ref : refs)
-      if (auto it = lazy_.find(ref.author); it != lazy_.end()) it->second.erase(to);
+    for (const event_ref& ref : refs) {
+      lazy_for(ref.author).insert(to);
+      parent_.insert_or_assign(ref.author, to);
+      if (auto it = pruned_.find(ref.author); it != pruned_.end()) it->second.erase(to);
+    }
     outputs_.push_back(plumtree_out::graft{to, std::move(refs), std::nullopt});
   }
 }

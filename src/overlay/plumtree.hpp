@@ -2,9 +2,13 @@
 // an author's first event goes in full to every neighbour; a copy that arrives twice marks
 // its sender lazy *for that author* (prune), so each author's eager links settle into a
 // first-arrival (near shortest-path) tree rooted at the author, and later events of that
-// author cost one copy per member. Lazy neighbours get the event's ref in an IHave; an IHave
-// for an event that does not arrive in time grafts the announcer back to eager and fetches
-// it, which repairs the trees after failures and loss. A tree per author (instead of one
+// author cost one copy per member. Eager and lazy are per direction: the neighbour that
+// pushes an author's events to us is upstream and only hears IHaves of that author from us,
+// so a copy that reached us first by another path (a graft, a repair) is never pushed back
+// up, where the duplicate would prune us off our parent and turn the tree around. Lazy
+// neighbours get the event's ref in an IHave; an IHave for an event that does not arrive in
+// time grafts the announcer (the one closest to the author first) and fetches it, which
+// repairs the trees after failures and loss. A tree per author (instead of one
 // shared tree) keeps every speaker's hop count near log N, at the price of one flood when
 // an author first speaks (or when its tree was evicted). This class decides *whom* to tell
 // *what*; the owner holds the payloads and sends frames.
@@ -73,13 +77,27 @@ public:
   void neighbor_up(const peer_id& peer);
   void neighbor_down(const peer_id& peer);
 
-  // We hold a new event (our own, or the first copy, which came from `from`): pass it on.
-  void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now);
-  // A copy of `author`'s event we already held came from `from`: that path is redundant.
+  // We hold a new event: our own (no `from`), the first copy, pushed by `from`, which is
+  // upstream for that author from then on (we announce to it, never push to it), or one
+  // `repaired` (fetched from `from` by anti-entropy), which leaves the tree as it is. Pass it
+  // on: in full to the author's other eager neighbours, as an IHave to the lazy ones.
+  void broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
+                 bool repaired = false);
+  // A copy of `author`'s event we already held came from `from`: its pushes to us are
+  // redundant, so we prune it. Ours to it go on until it prunes us: `from` may have taken us
+  // as its parent (its copy reached us late because ours reached it late).
   void duplicate(const peer_id& from, const peer_id& author);
   void on_prune(const peer_id& from, const peer_id& author);
-  // `from` holds these; the caller passes only refs it does not hold itself.
-  void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now);
+  // `from` holds these; the caller passes only refs it does not hold itself. `hops[i]`, when
+  // given, is how many links `from`'s copy of missing[i] crossed: of several announcers, the
+  // one closest to the author is grafted first, so a repaired node (and the subtree below it)
+  // takes the shortest path offered, not the first.
+  // `announced`: `from` sent an IHave (rather than a later event that showed a gap); one from
+  // our parent for that author, which should have pushed it, is grafted at once.
+  void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now,
+                const std::vector<std::uint32_t>& hops = {}, bool announced = true);
+  // True while an announced event is awaited (a graft is or will be under way for it).
+  bool awaits(const event_ref& ref) const { return missing_.contains(ref); }
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
   void on_graft(const peer_id& from, const std::vector<event_ref>& refs);
   // `from` wants `author`'s events eagerly from now on (a tree optimisation, no payload).
@@ -87,6 +105,10 @@ public:
   // The paper's tree optimisation: lazy `closer` announced an event of `author` that reached
   // us through eager `farther` over more links; make `closer` our parent for that author.
   void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author);
+  // A duplicate from `closer` crossed fewer links than the copy `farther` pushed first (it
+  // came late because `closer` was itself repaired): keep `closer` as our parent for that
+  // author and prune `farther`, instead of pruning the shorter path for good.
+  void adopt(const peer_id& closer, const peer_id& farther, const peer_id& author);
 
   void on_tick(microseconds now);
   std::optional<microseconds> next_deadline() const;
@@ -95,19 +117,37 @@ public:
   bool is_eager(const peer_id& peer, const peer_id& author) const;
 
 private:
+  struct announcer {
+    peer_id peer;
+    std::uint32_t hops;  // links its copy crossed (unknown: the largest)
+  };
   struct missing {
-    std::deque<peer_id> announcers;
+    std::deque<announcer> announcers;  // fewest hops first, then in order of announcement
     microseconds deadline;
     std::uint64_t progress;  // the author's highest seq we held when we last looked
   };
 
   void flush_lazy();
   std::unordered_set<peer_id>& lazy_for(const peer_id& author);
+  // Tell `peer` to stop pushing `author`'s events to us.
+  void prune(const peer_id& peer, const peer_id& author);
+  // `peer` is our parent for `author` now: we only announce to it, and if we pruned it before
+  // (its push crossed our prune), we graft it back.
+  void take_parent(const peer_id& peer, const peer_id& author);
 
   plumtree_config cfg_;
   std::unordered_set<peer_id> neighbours_;
-  // Per author, the neighbours pruned to lazy; everyone else is eager for that author.
+  // Per author, the neighbours we only announce its events to: those that pruned us, and our
+  // upstream (whoever pushed the author's events to us). Everyone else gets them in full.
+  // Eager and lazy are per direction: a tree link is eager downstream, lazy upstream.
   std::unordered_map<peer_id, std::unordered_set<peer_id>> lazy_;
+  // Per author, the neighbours we told to stop pushing to us (our prunes, until a graft).
+  // The other direction of lazy_: a duplicate prunes only its sender's pushes to us, never
+  // ours to it (the sender may have us as its only parent).
+  std::unordered_map<peer_id, std::unordered_set<peer_id>> pruned_;
+  // Per author, the neighbour we last took as parent (its push came first, we adopted or
+  // grafted it): it should push to us, so an IHave from it means it holds us lazy.
+  std::unordered_map<peer_id, peer_id> parent_;
   std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
   // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.
   std::unordered_map<peer_id, std::uint64_t> highest_;

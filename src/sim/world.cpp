@@ -301,16 +301,22 @@ void world::deliver_frame(std::size_t from, link_id link, std::shared_ptr<const 
     node_state& t = *nodes_[there.node];
     if (!t.alive || t.generation != there.generation) return;
     if (!t.links.contains(there.link)) return;
-    if (frame->has_event()) note_hop(from, there.node, *frame);
+    if (frame->has_event()) note_hop(from, there.node, frame->event());
+    if (frame->has_event_batch())
+      for (const auto& raw : frame->event_batch().events()) {
+        pb::SignedEvent ev;
+        if (ev.ParseFromString(raw)) note_hop(from, there.node, ev);
+      }
     t.core->on_frame(there.link, *frame, clock_of());
     pump(there.node);
   });
 }
 
-// Hop counts: the first copy a node receives is one link further than its sender's.
-void world::note_hop(std::size_t from, std::size_t to, const pb::Frame& frame) {
+// Hop counts: the first copy a node receives, pushed or in a repair batch, is one link
+// further than its sender's.
+void world::note_hop(std::size_t from, std::size_t to, const pb::SignedEvent& event) {
   pb::EventBody body;
-  if (!body.ParseFromString(frame.event().body())) return;
+  if (!body.ParseFromString(event.body())) return;
   auto author = peer_id::from_bytes(body.author());
   if (!author) return;
   auto a = by_id_.find(*author);

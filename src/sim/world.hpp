@@ -93,7 +93,7 @@ private:
   void deliver_frame(std::size_t from, link_id link, std::shared_ptr<const std::string> bytes);
   void dial(std::size_t from, const std::string& addr);
   void drop_link(std::size_t node, link_id link, bool tell_other);
-  void note_hop(std::size_t from, std::size_t to, const wire::pb::Frame& frame);
+  void note_hop(std::size_t from, std::size_t to, const wire::pb::SignedEvent& event);
   void on_emit(std::size_t node, const ui_event_t& e);
   restored_history restored_from(const node_state& n) const;
   static void keep(node_state& n, const wire::verified_event& ev);

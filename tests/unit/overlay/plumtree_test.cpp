@@ -42,6 +42,26 @@ TEST_F(plumtree_test, an_authors_first_event_goes_in_full_to_every_neighbour_but
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
 }
 
+TEST_F(plumtree_test, the_neighbour_that_pushed_an_authors_event_gets_only_ihaves_of_that_author) {
+  tree.broadcast(ref(1), a, now);  // a is upstream for author now
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 1 * ms);  // this time b was faster (say a graft)
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{c}))
+      << "pushed back to a, a duplicate there would prune us off our parent";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(a, other_author));
+  tree.on_tick(now + 100 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].to, a) << "announced what it did not send us";
+}
+
+TEST_F(plumtree_test, a_repaired_event_leaves_the_tree_as_it_is) {
+  tree.broadcast(ref(1), a, now, /*repaired=*/true);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{b, c}));
+  EXPECT_TRUE(tree.is_eager(a, author)) << "a sent it on request, not as our parent";
+}
+
 TEST_F(plumtree_test, our_own_event_goes_to_every_neighbour) {
   tree.broadcast(ref(1), std::nullopt, now);
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, b, c}));
@@ -53,10 +73,27 @@ TEST_F(plumtree_test, a_duplicate_prunes_its_sender_for_that_author_only) {
   ASSERT_EQ(prunes.size(), 1u);
   EXPECT_EQ(prunes[0].to, b);
   EXPECT_EQ(prunes[0].author, author);
-  EXPECT_FALSE(tree.is_eager(b, author));
-  EXPECT_TRUE(tree.is_eager(b, other_author));
+  tree.on_prune(b, author);  // b's own duplicate of ours, if it had one
   tree.broadcast(ref(2), a, now);
   EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{c}));
+}
+
+// Pruning is per direction: b's copy reaching us twice says b need not push to us, not that
+// b can do without our pushes. Taken both ways, the first flood orphaned nodes with real
+// processes: a relay beat the author's own copy to its neighbours, they pushed it back to the
+// author and took the author's late direct copy as their parent (adopt, pruning the relay),
+// while the author, seeing its own event come back, stopped pushing to them; their next
+// event of that author came by graft, 250 ms late (latency N=10 R=50/s: max ~274 ms in
+// every run).
+TEST_F(plumtree_test, a_duplicate_leaves_our_pushes_to_its_sender_as_they_were) {
+  const peer_id me = id_of(5);
+  tree.broadcast(ref(1, me), std::nullopt, now);
+  tree.take_outputs();
+  tree.duplicate(b, me);  // b had it from a first and pushed it back to us
+  EXPECT_EQ(only<plumtree_out::prune>(tree.take_outputs()).size(), 1u);
+  EXPECT_TRUE(tree.is_eager(b, me)) << "b may take us as its parent: only its prune stops us";
+  tree.broadcast(ref(2, me), std::nullopt, now + 50 * ms);
+  EXPECT_EQ(push_targets(tree.take_outputs()), (std::set<peer_id>{a, b, c}));
 }
 
 TEST_F(plumtree_test, a_duplicate_from_a_neighbour_already_pruned_repeats_the_lost_prune) {
@@ -95,7 +132,7 @@ TEST_F(plumtree_test, an_announced_event_that_does_not_arrive_is_grafted_from_th
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, b);
   EXPECT_EQ(grafts[0].refs.size(), 1u);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b pushes to us from now on; we only announce to it";
 }
 
 TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
@@ -109,6 +146,98 @@ TEST_F(plumtree_test, when_the_first_announcer_fails_the_next_one_is_asked) {
   EXPECT_EQ(grafts[0].to, c);
 }
 
+// Real links race: a's push of the next event may have left before our prune reached a, and
+// b, pushing the same event later, gets pruned in turn. Without a word a would hold us lazy
+// from then on and we would have no parent left: the next event would wait a graft timeout.
+TEST_F(plumtree_test, a_parent_whose_push_crossed_our_prune_is_grafted_back) {
+  tree.broadcast(ref(1), b, now);
+  tree.duplicate(a, author);  // a's copy came second: pruned
+  tree.take_outputs();
+  tree.broadcast(ref(2), a, now + 20 * ms);  // a pushed this before our prune got there
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  EXPECT_TRUE(grafts[0].refs.empty());
+  EXPECT_EQ(grafts[0].author, author) << "a, which holds us lazy now, pushes to us again";
+  tree.broadcast(ref(3), a, now + 40 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty()) << "once is enough";
+}
+
+TEST_F(plumtree_test, adopting_a_neighbour_we_had_pruned_grafts_it_back) {
+  tree.broadcast(ref(1), a, now);
+  tree.duplicate(b, author);
+  tree.take_outputs();
+  tree.adopt(b, a, author);  // b's pushes were in flight; its next copy came over fewer links
+  const auto out = tree.take_outputs();
+  const auto grafts = only<plumtree_out::graft>(out);
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_EQ(grafts[0].author, author);
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+}
+
+// Our parent announcing an event instead of pushing it holds us lazy (the graft that made it
+// our parent is still on its way, say): the push will not come, so it is grafted at once.
+TEST_F(plumtree_test, an_ihave_from_our_parent_is_grafted_at_once) {
+  tree.broadcast(ref(1), a, now);
+  tree.take_outputs();
+  tree.on_ihave(b, {ref(2)}, now + 10 * ms);
+  EXPECT_TRUE(tree.take_outputs().empty()) << "b is not our parent: its push may be on its way";
+  tree.on_ihave(a, {ref(2)}, now + 11 * ms);
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  EXPECT_EQ(grafts[0].refs.size(), 1u);
+  tree.on_tick(now + 200 * ms);  // a did not answer: b next, after the retry interval
+  const auto retry = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].to, b);
+}
+
+TEST_F(plumtree_test, a_gap_our_parent_showed_waits_the_graft_timeout) {
+  tree.broadcast(ref(1), a, now);
+  tree.take_outputs();
+  tree.on_ihave(a, {ref(2)}, now, {}, /*announced=*/false);  // a pushed 3 before 2 reached it
+  EXPECT_TRUE(tree.take_outputs().empty()) << "a pushes 2 when it gets it";
+}
+
+TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
+  tree.on_ihave(b, {ref(5)}, now, {4});
+  tree.on_ihave(c, {ref(5)}, now + 1 * ms, {2});
+  tree.on_ihave(a, {ref(5)}, now + 2 * ms);  // hops unknown: asked last
+  EXPECT_TRUE(tree.awaits(ref(5)));
+  tree.on_tick(now + 250 * ms);
+  auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, c);
+  tree.on_tick(now + 400 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  tree.on_tick(now + 550 * ms);
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, a);
+  tree.broadcast(ref(5), a, now + 560 * ms);
+  EXPECT_FALSE(tree.awaits(ref(5)));
+}
+
+TEST_F(plumtree_test, adopt_keeps_the_closer_late_parent_and_prunes_the_detour) {
+  tree.broadcast(ref(1), a, now);  // first copy by a detour through a
+  tree.take_outputs();
+  tree.adopt(b, a, author);  // b's late duplicate crossed fewer links
+  const auto out = tree.take_outputs();
+  const auto prunes = only<plumtree_out::prune>(out);
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, a);
+  EXPECT_TRUE(only<plumtree_out::graft>(out).empty()) << "b pushes to us already";
+  EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "b is upstream now";
+  EXPECT_TRUE(tree.is_eager(c, author));
+}
+
 TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arriving) {
   tree.broadcast(ref(1), a, now);
   tree.on_ihave(b, {ref(5)}, now);
@@ -118,6 +247,20 @@ TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arrivi
   EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
   tree.on_tick(now + 500 * ms);  // no progress since: now it is a loss
   EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
+}
+
+TEST_F(plumtree_test, an_awaited_event_arriving_is_not_progress_of_the_stream) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(2), ref(3)}, now);
+  tree.on_ihave(c, {ref(3)}, now);
+  tree.on_tick(now + 250 * ms);  // both grafted from b
+  tree.take_outputs();
+  tree.broadcast(ref(2), b, now + 260 * ms);  // the graft answered: a repair, not the stream
+  tree.take_outputs();
+  tree.on_tick(now + 400 * ms);  // 3 did not come: the next announcer, without another wait
+  const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u) << "not held back as if a busy stream were still flowing";
+  EXPECT_EQ(grafts[0].to, c);
 }
 
 TEST_F(plumtree_test, a_later_event_arriving_first_means_a_loss_and_grafts_on_time) {
@@ -157,12 +300,13 @@ TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announ
   EXPECT_EQ(grafts[0].author, author);
   ASSERT_EQ(prunes.size(), 1u);
   EXPECT_EQ(prunes[0].to, a);
-  EXPECT_TRUE(tree.is_eager(b, author));
+  EXPECT_FALSE(tree.is_eager(b, author)) << "our new parent: it pushes, we announce";
   EXPECT_FALSE(tree.is_eager(a, author));
+  EXPECT_TRUE(tree.is_eager(c, author));
 }
 
-TEST_F(plumtree_test, optimize_toward_a_neighbour_already_eager_changes_nothing) {
-  tree.optimize(b, a, author);
+TEST_F(plumtree_test, optimize_toward_the_parent_we_have_changes_nothing) {
+  tree.optimize(a, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_TRUE(tree.is_eager(a, author));
 }
@@ -182,6 +326,7 @@ TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
   tree.duplicate(stranger, author);
   tree.on_graft_author(stranger, author);
   tree.optimize(stranger, a, author);
+  tree.adopt(stranger, a, author);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_FALSE(tree.next_deadline().has_value());
 }
@@ -198,9 +343,9 @@ TEST_F(plumtree_test, a_neighbour_that_goes_down_is_no_longer_told_or_asked) {
 TEST_F(plumtree_test, beyond_max_trees_the_oldest_authors_tree_is_forgotten) {
   plumtree small(plumtree_config{.max_trees = 2});
   small.neighbor_up(a);
-  small.duplicate(a, id_of(20));
-  small.duplicate(a, id_of(21));
-  small.duplicate(a, id_of(22));
+  small.on_prune(a, id_of(20));
+  small.on_prune(a, id_of(21));
+  small.on_prune(a, id_of(22));
   EXPECT_TRUE(small.is_eager(a, id_of(20))) << "evicted: its next event floods again";
   EXPECT_FALSE(small.is_eager(a, id_of(22)));
 }

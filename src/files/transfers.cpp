@@ -41,6 +41,15 @@ void transfers::restore(std::vector<file_record> records, instant now) {
   start_queued(now);
 }
 
+std::vector<std::pair<peer_id, pb::FileOffer>> transfers::own_private_offers() const {
+  std::vector<std::pair<peer_id, pb::FileOffer>> out;
+  for (const auto& id : order_) {
+    const entry& e = files_.at(id);
+    if (e.offer.from == self_ && !e.offer.to_room && e.state == file_state::shared) out.emplace_back(e.to, e.offer.wire);
+  }
+  return out;
+}
+
 void transfers::share(std::optional<peer_id> to, std::string path, std::uint64_t size, std::string hashes,
                       std::string sha256, instant now) {
   pb::FileOffer wire_offer;

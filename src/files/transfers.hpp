@@ -83,6 +83,9 @@ public:
   transfers(const config& cfg, const peer_id& self);
 
   void restore(std::vector<file_record> records, instant now);
+  // Our private offers, for the room to deliver again after a restart (its outbox is not
+  // stored for them; a recipient that has one already ignores the copy).
+  std::vector<std::pair<peer_id, wire::pb::FileOffer>> own_private_offers() const;
 
   // Our file, hashed by the disk worker: offer it to one member, or the room.
   void share(std::optional<peer_id> to, std::string path, std::uint64_t size, std::string hashes,

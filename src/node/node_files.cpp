@@ -34,6 +34,7 @@ void node::impl::restore_files(history::store& store) {
   std::vector<files::file_record> records;
   for (auto& f : stored) records.push_back(from_store(std::move(f)));
   files.restore(std::move(records), clock.now());
+  for (auto& [to, offer] : files.own_private_offers()) core.restore_private_offer(to, std::move(offer), clock.now());
 }
 
 void node::impl::send_file(const std::string& who, const std::string& path) {

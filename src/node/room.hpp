@@ -139,6 +139,8 @@ public:
   // Files: offer ours to the room (as an event) or to one member (sealed, like /msg); and send
   // a transfer frame to a member, over our link to it or through relays (room_relay.cpp).
   void offer_file(const std::optional<peer_id>& to, wire::pb::FileOffer offer, instant now);
+  // A private offer made before a restart: back in the outbox, delivered when `to` is reachable.
+  void restore_private_offer(const peer_id& to, wire::pb::FileOffer offer, instant now);
   void send_to_member(const peer_id& to, const wire::pb::Frame& frame, bool bulk);
   // The member called `who` (as /msg resolves it), or nothing with an error shown.
   std::optional<peer_id> find_member(const std::string& who);

@@ -238,6 +238,15 @@ void room::restore_outbox(std::vector<direct_record> undelivered) {
   }
 }
 
+void room::restore_private_offer(const peer_id& to, pb::FileOffer offer, instant now) {
+  if (outbox_.size() >= max_outbox) return;
+  std::string id(direct_id_bytes, '\0');
+  randombytes_buf(id.data(), id.size());
+  outgoing_direct out{to, {}, now.wall, std::move(offer), now.mono};  // tried at the first tick
+  out.told_pending = true;  // said in an earlier run, if it was pending then
+  outbox_.emplace(std::move(id), std::move(out));
+}
+
 // Undelivered messages: say so once after a while, and try again now and then.
 void room::run_outbox(instant now) {
   std::vector<std::string> due;

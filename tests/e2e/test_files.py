@@ -64,6 +64,26 @@ def test_a_private_file_goes_to_its_recipient_only(cluster, tmp_path):
     assert carol.wait_event("files")["files"] == [], "carol never heard of it"
 
 
+def test_a_private_offer_to_an_absent_member_survives_the_senders_restart(cluster, tmp_path):
+    alice, bob, carol = cluster.start_room(3, names=["alice", "bob", "carol"])
+    src = tmp_path / "for-bob.bin"
+    digest = make_file(src, CHUNK + 77)
+    bob.kill()
+    since = alice.mark()
+    alice.send(f"/send bob {src}")  # bob is still listed: his failure is not detected yet
+    alice.wait_event("file-offer", since=since, file__name="for-bob.bin")
+    # A clean restart (a SIGKILL might come before the files table has the record, which
+    # the offer is written to alongside the event saying it was made).
+    alice.leave()
+    assert alice.wait_exit() == 0
+    alice = cluster.respawn(alice, join=carol)
+    alice.wait_ready()
+    bob = cluster.respawn(bob, join=carol)
+    file_id = bob.wait_event("file-offer", file__name="for-bob.bin", timeout=60)["file"]["id"]
+    bob.send(f"/get {file_id}")
+    assert bob.wait_event("file-complete", file_id=file_id, timeout=60)["sha256"] == digest
+
+
 def held_chunks(node, name, file_id):
     record = node.data_dir / "downloads" / f"{name}.{file_id[:8]}.part.have"
     return record.read_bytes().count(1) if record.exists() else 0

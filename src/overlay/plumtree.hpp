@@ -125,6 +125,7 @@ private:
     std::deque<announcer> announcers;  // fewest hops first, then in order of announcement
     microseconds deadline;
     std::uint64_t progress;  // the author's highest seq we held when we last looked
+    std::uint32_t grafts = 0;  // sent for it so far: each retry waits twice as long
   };
 
   void flush_lazy();

@@ -216,12 +216,31 @@ TEST_F(plumtree_test, the_announcer_closest_to_the_author_is_grafted_first) {
   grafts = only<plumtree_out::graft>(tree.take_outputs());
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, b);
-  tree.on_tick(now + 550 * ms);
+  tree.on_tick(now + 699 * ms);  // the second retry waits twice as long
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 700 * ms);
   grafts = only<plumtree_out::graft>(tree.take_outputs());
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, a);
-  tree.broadcast(ref(5), a, now + 560 * ms);
+  tree.broadcast(ref(5), a, now + 710 * ms);
   EXPECT_FALSE(tree.awaits(ref(5)));
+}
+
+TEST_F(plumtree_test, the_answer_to_our_graft_is_not_progress_of_the_stream) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(2), ref(3)}, now);
+  tree.on_ihave(c, {ref(2), ref(3)}, now + 1 * ms);
+  tree.on_tick(now + 250 * ms);
+  auto grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, b);
+  EXPECT_EQ(grafts[0].refs.size(), 2u);
+  tree.broadcast(ref(2), b, now + 260 * ms);  // b answers ref 2 only
+  tree.on_tick(now + 400 * ms);  // ref 3 is asked of c: b's answer was not the stream moving
+  grafts = only<plumtree_out::graft>(tree.take_outputs());
+  ASSERT_EQ(grafts.size(), 1u);
+  EXPECT_EQ(grafts[0].to, c);
+  EXPECT_EQ(grafts[0].refs, std::vector<event_ref>{ref(3)});
 }
 
 TEST_F(plumtree_test, adopt_keeps_the_closer_late_parent_and_prunes_the_detour) {

@@ -72,9 +72,10 @@ void transfers::share(std::optional<peer_id> to, std::string path, std::uint64_t
   if (!offer) return emit(ui_event::error{fmt::format("cannot offer {}: {}", path, why)});
   entry e{*offer, to.value_or(peer_id{}), file_state::shared, std::move(path), std::move(hashes), now.wall};
   save(e);
-  if (to) emit(ui_event::file_offer{info(e)});  // room offers echo as events do
+  std::optional<ui_event_t> announce;  // room offers echo as events do
+  if (to) announce = ui_event::file_offer{info(e)};
   remember(std::move(e));
-  actions_.emplace_back(act::publish{to, std::move(wire_offer)});
+  actions_.emplace_back(act::publish{to, std::move(wire_offer), std::move(announce)});
 }
 
 void transfers::on_offer(const peer_id& from, const pb::FileOffer& wire_offer, bool to_room, instant now) {

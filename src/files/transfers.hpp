@@ -59,7 +59,9 @@ struct send { peer_id to; wire::pb::Frame frame; bool bulk = false; };
 struct emit { ui_event_t event; };
 struct save { file_record record; };
 // Offer our file: to the room as an event, or to one member privately.
-struct publish { std::optional<peer_id> to; wire::pb::FileOffer offer; };
+// Made only once the `save` before it is done, so an offer seen is an offer remembered;
+// `announce`, a private offer's file-offer event, is shown then too.
+struct publish { std::optional<peer_id> to; wire::pb::FileOffer offer; std::optional<ui_event_t> announce; };
 // Disk work, answered through the on_* inputs below.
 // A chunk to serve; with a key (a private file), sealed before it leaves (seal_chunk).
 struct read_chunk { std::string id; std::string path; std::uint32_t index; std::uint64_t offset;

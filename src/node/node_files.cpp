@@ -79,7 +79,13 @@ void node::impl::execute(files::action& a) {
               if (auto ec = s.save_file(f)) spdlog::warn("cannot save a file record: {}", ec.message());
             });
         } else if constexpr (std::is_same_v<T, fa::publish>) {
-          core.offer_file(act.to, std::move(act.offer), clock.now());
+          auto publish = [this, act = std::move(act)]() mutable {
+            if (act.announce) show(*act.announce);
+            input([&](instant now) { core.offer_file(act.to, std::move(act.offer), now); });
+          };
+          // The worker runs tasks in order: the offer's record is written when this runs.
+          if (history) history->ask([](history::store&) { return true; }, [publish = std::move(publish)](bool) mutable { publish(); });
+          else publish();
         } else if constexpr (std::is_same_v<T, fa::read_chunk>) {
           const std::string file = act.id;
           const std::uint32_t index = act.index;

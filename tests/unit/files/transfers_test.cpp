@@ -113,6 +113,7 @@ protected:
       } else if constexpr (std::is_same_v<T, act::emit>) {
         m.events.push_back(act.event);
       } else if constexpr (std::is_same_v<T, act::publish>) {
+        if (act.announce) m.events.push_back(*act.announce);
         for (auto& [id, other] : members)
           if (id != m.id && (!act.to || *act.to == id)) other->core.on_offer(m.id, act.offer, !act.to, now());
         if (!act.to) m.core.on_offer(m.id, act.offer, true, now());  // the room echoes it

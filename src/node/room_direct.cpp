@@ -28,6 +28,12 @@ constexpr microseconds pending_after{5'000'000};
 constexpr microseconds retry_every{10'000'000};
 constexpr std::string_view ack_context = "peerchat direct-ack v1";
 
+std::string new_direct_id() {
+  std::string id(direct_id_bytes, '\0');
+  randombytes_buf(id.data(), id.size());
+  return id;
+}
+
 std::string hex(std::string_view bytes) {
   std::string out;
   for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
@@ -77,8 +83,7 @@ void room::send_direct_offer(const peer_id& to, pb::FileOffer offer, instant now
 void room::queue_direct(const member& to, std::string text, std::optional<pb::FileOffer> file, instant now) {
   if (outbox_.size() >= max_outbox)
     return emit(ui_event::error{"too many private messages waiting for delivery; try later"});
-  std::string id(direct_id_bytes, '\0');
-  randombytes_buf(id.data(), id.size());
+  const std::string id = new_direct_id();
   outbox_[id] = outgoing_direct{to.id, text, now.wall, std::move(file), now.mono, now.mono + pending_after};
   if (!outbox_[id].file) {
     actions_.emplace_back(action::store_direct{{id, to.id, true, now.wall, text, ui_event::direct_state::pending}});
@@ -240,11 +245,9 @@ void room::restore_outbox(std::vector<direct_record> undelivered) {
 
 void room::restore_private_offer(const peer_id& to, pb::FileOffer offer, instant now) {
   if (outbox_.size() >= max_outbox) return;
-  std::string id(direct_id_bytes, '\0');
-  randombytes_buf(id.data(), id.size());
   outgoing_direct out{to, {}, now.wall, std::move(offer), now.mono};  // tried at the first tick
   out.told_pending = true;  // said in an earlier run, if it was pending then
-  outbox_.emplace(std::move(id), std::move(out));
+  outbox_.emplace(new_direct_id(), std::move(out));
 }
 
 // Undelivered messages: say so once after a while, and try again now and then.

@@ -11,13 +11,13 @@ namespace peerchat {
 
 namespace pb = wire::pb;
 using room_wire::encode;
+using room_wire::max_hops;
 
 namespace {
 // Events kept in wire form to answer grafts: several seconds of a busy room. Older gaps are
 // anti-entropy's to fill.
 constexpr std::size_t max_recent_events = 16384;
 constexpr int max_refs_per_frame = 1024;
-constexpr std::uint32_t max_hops = 1000;  // a hostile count cannot overflow anything
 // Take a lazy announcer as parent when its path is at least this many links shorter.
 constexpr std::uint32_t optimize_threshold = 1;
 }  // namespace

@@ -15,6 +15,7 @@ namespace peerchat {
 
 namespace pb = wire::pb;
 using room_wire::encode;
+using room_wire::max_hops;
 
 namespace {
 constexpr int max_want_ranges = 256;
@@ -24,7 +25,6 @@ constexpr int max_batch_events = 1024;
 constexpr std::size_t batch_target_bytes = 256 * 1024;  // well below the frame limit
 constexpr std::uint32_t tag_repair = 0;
 constexpr std::uint32_t tag_catch_up = 1;
-constexpr std::uint32_t max_hops = 1000;  // as room_broadcast.cpp: a hostile count overflows nothing
 constexpr std::size_t max_remembered_dials = 8;
 // A catch-up source that sends nothing for this long is replaced by another neighbour.
 constexpr microseconds catch_up_stall{10'000'000};

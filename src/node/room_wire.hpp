@@ -1,6 +1,7 @@
 // Conversions between the room core's types and wire messages, shared by room*.cpp only.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,9 @@
 #include "wire/frame.hpp"
 
 namespace peerchat::room_wire {
+
+// The most links a hop count on the wire is taken to say: a hostile count overflows nothing.
+inline constexpr std::uint32_t max_hops = 1000;
 
 inline std::shared_ptr<const std::string> encode(const wire::pb::Frame& frame) {
   return std::make_shared<const std::string>(wire::encode_frame(frame));

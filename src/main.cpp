@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
   app.add_option("--max-pending-links", cfg.max_pending_links,
                  "connections still in their TLS or hello handshake, at most")
       ->capture_default_str()->check(CLI::Range(1, 100000));
+  add_millis(app, "--handshake-timeout-ms", cfg.handshake_timeout,
+             "a connection that has not finished its TLS and hello handshake by then is closed");
+  app.add_option("--max-text-bytes", cfg.max_text_bytes,
+                 "longest chat line sent or accepted, in bytes (a room's members should agree)")
+      ->capture_default_str()->check(CLI::Range(1024, 65536));
   app.add_option("--connection-rate", cfg.connections_per_address_per_s,
                  "connections accepted per second from one address (after the burst)")
       ->capture_default_str()->check(CLI::Range(0.0, 1e6));

@@ -4,6 +4,7 @@ import random
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -42,6 +43,17 @@ def test_a_silent_connection_is_closed_after_the_handshake_timeout(room):
     with connect(target) as sock:
         assert wait_closed(sock, CLOSE_TIMEOUT), "the node kept a silent link open"
     assert_room_carries_on(room, "after a silent connection")
+
+
+def test_the_handshake_timeout_is_an_option(cluster):
+    # 600 ms instead of 5 s: the silent connection is closed long before the default would.
+    node = cluster.start_room(1, extra_args=("--handshake-timeout-ms", "600"))[0]
+    with connect(node) as sock:
+        opened = time.monotonic()
+        assert wait_closed(sock, CLOSE_TIMEOUT), "the node kept a silent link open"
+        waited = time.monotonic() - opened
+    assert 0.5 <= waited < 4.5, f"closed after {waited:.2f} s, not after the 0.6 s asked for"
+    assert node.running()
 
 
 def test_a_node_of_another_room_is_refused_and_never_becomes_a_member(room, cluster):

@@ -46,6 +46,8 @@ def test_an_unknown_command_reports_an_error_and_sends_nothing_to_the_room(clust
         other.wait_message("after the unknown command", sender)
         texts = [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id]
         assert texts == ["after the unknown command"]
+    # The sender's own echo may come after the others already have the line.
+    sender.wait_message("after the unknown command", sender)
     assert [m["text"] for m in sender.own_messages()] == ["after the unknown command"]
 
 
@@ -60,3 +62,14 @@ def test_an_overlong_input_line_is_refused_in_one_line_and_the_node_goes_on(clus
     assert sender.running()
     assert [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id] == [
         "after the long line"]
+
+
+def test_a_line_over_max_text_bytes_is_refused_and_one_at_the_bound_is_delivered(cluster):
+    sender, other = cluster.start_room(2, extra_args=("--max-text-bytes", "1024"))
+    since = sender.mark()
+    sender.send("y" * 1025)
+    error = sender.wait_event("error", since=since)
+    assert "too long" in error["message"] and "1024" in error["message"]
+    sender.send("z" * 1024)
+    other.wait_message("z" * 1024, sender)
+    assert [m["text"] for m in other.received_messages() if m["from"]["id"] == sender.id] == ["z" * 1024]

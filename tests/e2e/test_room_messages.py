@@ -21,6 +21,10 @@ def test_every_node_receives_every_message_of_the_others_exactly_once_in_send_or
                         what=f"{expected} messages from the others")
 
     # What each author's own echo says it sent: ids and seqs the others must have received.
+    # An echo may be read after the others already have the line, so wait for it too.
+    for node in room:
+        node.wait_until(lambda _: len(node.own_messages()) >= len(sent[node.id]), TIMEOUT,
+                        what="the node's own echoes")
     authored = {node.id: node.own_messages() for node in room}
     for node in room:
         assert [m["text"] for m in authored[node.id]] == sent[node.id]

@@ -228,13 +228,7 @@ void node::impl::execute(room_action& a) {
             it->second->send(std::move(act.bytes));
           }
         } else if constexpr (std::is_same_v<T, action::close>) {
-          if (auto it = links.find(act.link); it != links.end()) {
-            wire::pb::Frame bye;
-            bye.mutable_bye()->set_reason(act.reason.message());
-            if (act.reason.category() == peerchat_category())
-              bye.mutable_bye()->set_code(static_cast<std::uint32_t>(act.reason.value()));
-            it->second->close_after_flush(std::make_shared<const std::string>(wire::encode_frame(bye)));
-          }
+          if (auto it = links.find(act.link); it != links.end()) it->second->close_after_flush(action::encode_bye(act));
         } else if constexpr (std::is_same_v<T, action::dial>) {
           if (!finishing) asio::co_spawn(ioc, dial(std::move(act.addr)), asio::detached);
         } else if constexpr (std::is_same_v<T, action::datagram>) {

@@ -25,6 +25,7 @@ constexpr microseconds view_full_backoff{30'000'000};
 constexpr microseconds rejoin_period{10'000'000};
 constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
+constexpr std::size_t max_addr_bytes = 300;     // a HOST:PORT we are asked to dial
 
 bool valid_name(std::string_view name) {
   return !name.empty() && name.size() <= max_name_bytes && wire::is_valid_utf8(name) &&
@@ -125,6 +126,7 @@ void room::on_frame(link_id link, pb::Frame frame, instant now) {
   if (frame.has_bye()) {
     ls.bye_reason = frame.bye().reason().substr(0, 200);
     ls.bye_code = frame.bye().code();
+    if (frame.bye().dial_instead().size() <= max_addr_bytes) ls.bye_dial_instead = frame.bye().dial_instead();
     return;
   }
   if (!ls.established) {
@@ -234,17 +236,23 @@ void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant n
 
 // HyParView's rule for a full active view: a peer with no link at all (a newcomer, or a
 // node whose neighbours all died) displaces a random neighbour, which will find another;
-// anybody else is turned away and tries another candidate. So does a member we hold as
-// failed: that link may be the only bridge between two halves of a healed partition, and in
-// a room where every view is full it would otherwise never be let in.
+// so does a member we hold as failed: that link may be the only bridge between two halves of
+// a healed partition, and in a room where every view is full it would otherwise never be let
+// in. A dialer with room for two more links splits one of ours: we keep it instead of a random
+// neighbour, whom we hand over to it, so both of them keep their degree and it gains two.
+// Without the split a node two or more links short in a room of full views stayed short (its
+// dials all turned away), and the overlay's diameter, so the broadcast trees, grew by hops.
+// Anybody else is turned away and tries another candidate.
 void room::admit_or_refuse(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   if (ready_ && link_by_peer_.size() >= cfg_.active_view) {
     const member* known = members_.find(ls.peer);
     const bool reunion = known && known->state == member_state::failed;
-    if (hello.active_links() > 0 && !reunion) return refuse(link, errc::active_view_full, {}, true);
+    const bool split = hello.open_slots() >= 2;
+    if (hello.active_links() > 0 && !reunion && !split) return refuse(link, errc::active_view_full, {}, true);
     auto victim = link_by_peer_.begin();
     std::advance(victim, static_cast<long>(rng_() % link_by_peer_.size()));
-    refuse(victim->second, errc::replaced_by_newcomer, {}, true);
+    refuse(victim->second, errc::replaced_by_newcomer, {}, true,
+           split ? with_reachable_host(hello.listen_addr(), ls.remote_ip) : std::string{});
   }
   if (!hello.observed_ip().empty()) learn_observed_ip(hello.observed_ip());
   establish(link, ls, hello, now);
@@ -389,6 +397,8 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
   if (view_full) next_refill_ = now.mono + refill_pause;
   if (!ready_ && ls.dial_addr == join_addr())
     fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
+  if (ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::replaced_by_newcomer))
+    take_hand_over(ls.bye_dial_instead, now);
   maintain_links(now);
 }
 
@@ -497,12 +507,26 @@ microseconds room::next_deadline() const {
   return next;
 }
 
+// Handed over to a newcomer with room for us (the edge split in admit_or_refuse): dial it at
+// once, before the refill pause or a random candidate could take the slot. One dial per closed
+// link, so a hostile peer's hint costs us one connection attempt.
+void room::take_hand_over(const std::string& addr, instant now) {
+  if (!ready_ || leaving_ || addr.empty() || addr == members_.self().addr || dialing_.contains(addr)) return;
+  if (link_by_peer_.size() + dialing_.size() >= cfg_.active_view || !parse_host_port(addr)) return;
+  dialing_[addr] = now.mono;
+  actions_.emplace_back(action::dial{addr});
+}
+
+// Dials members until the active view is full. A node with links already dials half of what
+// it lacks at a time, so each dial can say it has room for two (a split, admit_or_refuse).
 void room::maintain_links(instant now) {
   if (!ready_ || leaving_) return;
   const std::size_t active = link_by_peer_.size();
   std::size_t links = active + dialing_.size();
   if (links >= cfg_.active_view) return;
   if (active > 0 && now.mono < next_refill_) return;
+  const std::size_t limit = active == 0 ? cfg_.active_view : std::max<std::size_t>(1, (cfg_.active_view - active) / 2);
+  if (dialing_.size() >= limit) return;
   std::vector<const member*> candidates;
   for (const member* m : members_.live_others()) {
     if (m->state != member_state::alive || m->addr.empty() || link_by_peer_.contains(m->id) ||
@@ -513,7 +537,7 @@ void room::maintain_links(instant now) {
   }
   std::shuffle(candidates.begin(), candidates.end(), rng_);
   for (const member* m : candidates) {
-    if (links++ >= cfg_.active_view) break;
+    if (links++ >= cfg_.active_view || dialing_.size() >= limit) break;
     dialing_[m->addr] = now.mono;
     actions_.emplace_back(action::dial{m->addr});
   }
@@ -525,7 +549,8 @@ std::vector<peer_id> room::neighbours() const {
   return out;
 }
 
-void room::refuse(link_id link, std::error_code why, const std::string& detail, bool routine) {
+void room::refuse(link_id link, std::error_code why, const std::string& detail, bool routine,
+                  std::string dial_instead) {
   auto it = links_.find(link);
   if (it == links_.end()) return;
   const link_state ls = std::move(it->second);
@@ -533,7 +558,7 @@ void room::refuse(link_id link, std::error_code why, const std::string& detail, 
   actions_.emplace_back(action::log{fmt::format("closing link with {} ({}): {}{}{}",
       ls.peer.short_hex(), ls.remote_ip, why.message(), detail.empty() ? "" : ": ", detail),
       routine});
-  actions_.emplace_back(action::close{link, why});
+  actions_.emplace_back(action::close{link, why, std::move(dial_instead)});
   drop_link_state(link, ls);
   if (!ready_ && ls.we_dialed() && ls.dial_addr == join_addr())
     fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
@@ -591,6 +616,8 @@ pb::Hello room::make_hello() const {
   h.set_incarnation(me.incarnation);
   h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
   h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
+  const std::size_t taken = link_by_peer_.size() + dialing_.size();
+  h.set_open_slots(static_cast<std::uint32_t>(cfg_.active_view > taken ? cfg_.active_view - taken : 0));
   h.set_closed(closed());
   return h;
 }
@@ -604,5 +631,16 @@ const std::string& room::join_addr() const {
 std::string room::swim_room() const { return secret_ ? secret_->room_id(room_) : room_; }
 
 peer_info room::info_of(const member& m) const { return {m.id, m.name, m.addr}; }
+
+namespace action {
+std::shared_ptr<const std::string> encode_bye(const close& act) {
+  pb::Frame f;
+  auto* bye = f.mutable_bye();
+  bye->set_reason(act.reason.message());
+  if (act.reason.category() == peerchat_category()) bye->set_code(static_cast<std::uint32_t>(act.reason.value()));
+  bye->set_dial_instead(act.dial_instead);
+  return encode(f);
+}
+}  // namespace action
 
 }  // namespace peerchat

@@ -43,7 +43,13 @@ struct send {  // one encoded frame; bulk (file data) waits behind everything el
   std::shared_ptr<const std::string> bytes;
   bool bulk = false;
 };
-struct close { link_id link; std::error_code reason; };  // say Bye{reason}, then close
+struct close {  // say Bye{reason}, then close
+  link_id link;
+  std::error_code reason;
+  std::string dial_instead{};  // the Bye's hint: a member with room for the closed link's peer
+};
+// The Bye frame that says why a link is closed.
+std::shared_ptr<const std::string> encode_bye(const close& act);
 struct dial { std::string addr; };
 struct datagram { std::string addr; std::shared_ptr<const std::string> bytes; };  // one UDP packet
 struct emit { ui_event_t event; };
@@ -171,6 +177,7 @@ private:
     std::string bye_reason;  // what the peer said when it closed on us
     microseconds hello_deadline{0};
     std::uint32_t bye_code = 0;
+    std::string bye_dial_instead{};  // the address the peer handed us over to, if any
     session_exporter exporter{};
     std::optional<wire::pb::Hello> peer_hello{};  // kept while a closed room's proof is due
     bool we_dialed() const { return !dial_addr.empty(); }
@@ -242,7 +249,9 @@ private:
   void send_ping(const peer_id& target, std::uint64_t nonce, const std::optional<peer_id>& requester);
   void send_datagram(const peer_id& to, const wire::pb::Datagram& d);
   void send_swim_bytes(const peer_id& to, std::shared_ptr<const std::string> bytes);
-  void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false);
+  void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false,
+              std::string dial_instead = {});
+  void take_hand_over(const std::string& addr, instant now);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
 

@@ -225,11 +225,7 @@ void world::perform(std::size_t index, room_action& a) {
   if (auto* s = std::get_if<action::send>(&a)) {
     deliver_frame(index, s->link, std::move(s->bytes));
   } else if (auto* c = std::get_if<action::close>(&a)) {
-    pb::Frame bye;
-    bye.mutable_bye()->set_reason(c->reason.message());
-    if (c->reason.category() == peerchat_category())
-      bye.mutable_bye()->set_code(static_cast<std::uint32_t>(c->reason.value()));
-    deliver_frame(index, c->link, std::make_shared<const std::string>(wire::encode_frame(bye)));
+    deliver_frame(index, c->link, action::encode_bye(*c));
     drop_link(index, c->link, true);
   } else if (auto* d = std::get_if<action::dial>(&a)) {
     dial(index, d->addr);

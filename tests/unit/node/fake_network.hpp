@@ -181,6 +181,12 @@ private:
       const end other = it->second;
       peers_.erase(it);
       peers_.erase(other);
+      wire::frame_reader reader(n.cfg.max_frame_bytes);
+      reader.feed(*action::encode_bye(*c));
+      std::error_code ec;
+      auto bye = reader.next(ec);
+      ASSERT_TRUE(bye) << ec.message();
+      node(other.node).core->on_frame(other.link, *bye, now());
       n.core->on_link_down(c->link, c->reason, now());
       node(other.node).core->on_link_down(other.link, c->reason, now());
     } else if (auto* d = std::get_if<action::dial>(&a)) {

@@ -166,6 +166,52 @@ TEST(room, a_peer_dialing_twice_keeps_its_first_link) {
   EXPECT_EQ(net.node(b).all<ui_event::message>().size(), 1u);
 }
 
+// Fails every dial node i made (the fake network performs none) until it makes no more.
+void fail_dials(fake_network& net, std::size_t i) {
+  for (int round = 0; round < 10 && !net.node(i).dials.empty(); ++round) {
+    auto dials = std::exchange(net.node(i).dials, {});
+    for (const auto& addr : dials)
+      net.node(i).core->on_dial_failed(addr, make_error_code(std::errc::connection_refused), net.now());
+    net.pump();
+  }
+  ASSERT_TRUE(net.node(i).dials.empty());
+}
+
+// The overlay's edge split: a full node lets in a dialer with room for two more links and
+// hands one of its neighbours over to it, so nobody loses a link and the dialer gains two.
+TEST(room, a_full_node_hands_a_neighbour_over_to_a_dialer_with_room_for_two) {
+  fake_network net;
+  const auto small_view = [](peer_node& n) { n.cfg.active_view = 2; };
+  auto hub = net.add("hub", "lobby", {}, small_view);
+  auto a = net.join("a", hub);
+  auto b = net.join("b", hub);
+  ASSERT_EQ(net.node(hub).core->active_links(), 2u);
+  auto c = net.join("c", a);  // one link; room for five more
+  fail_dials(net, a);  // the fake network performs no dial: let theirs fail, so they are free
+  fail_dials(net, b);
+  net.connect(c, hub);
+  EXPECT_EQ(net.node(hub).core->active_links(), 2u);
+  const auto hub_links = net.node(hub).core->neighbours();
+  EXPECT_NE(std::find(hub_links.begin(), hub_links.end(), net.node(c).id.id()), hub_links.end());
+  const std::size_t victim = net.link_at(hub, a) ? b : a;
+  EXPECT_EQ(net.node(victim).dials, std::vector<std::string>{fake_network::addr_of(c)})
+      << "the neighbour handed over dials the newcomer at once";
+}
+
+TEST(room, a_full_node_turns_away_a_dialer_with_room_for_one_link_only) {
+  fake_network net;
+  const auto small_view = [](peer_node& n) { n.cfg.active_view = 2; };
+  auto hub = net.add("hub", "lobby", {}, small_view);
+  auto a = net.join("a", hub);
+  net.join("b", hub);
+  auto d = net.join("d", a, small_view);  // one link of two
+  net.connect(d, hub);
+  EXPECT_EQ(net.node(hub).core->active_links(), 2u);
+  EXPECT_EQ(net.node(d).core->active_links(), 1u);
+  const auto hub_links = net.node(hub).core->neighbours();
+  EXPECT_EQ(std::find(hub_links.begin(), hub_links.end(), net.node(d).id.id()), hub_links.end());
+}
+
 TEST(room, a_nick_change_reaches_everyone_with_old_and_new_name) {
   fake_network net;
   auto a = net.add("a", "lobby");

@@ -74,9 +74,9 @@ bool resolve_room_secret(peerchat::config& cfg, const std::string& secret_file, 
   return true;
 }
 
-void add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
-                const std::string& what) {
-  app.add_option_function<long>(flag, [&value](long ms) { value = std::chrono::milliseconds{ms}; }, what)
+CLI::Option* add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
+                        const std::string& what) {
+  return app.add_option_function<long>(flag, [&value](long ms) { value = std::chrono::milliseconds{ms}; }, what)
       ->default_str(std::to_string(value.count()))
       ->check(CLI::Range(1L, 600'000L));
 }
@@ -153,6 +153,10 @@ int main(int argc, char** argv) {
                  "SWIM: a suspicion stands MULT * max(1, log10 N) * probe interval")
       ->capture_default_str()->check(CLI::Range(0.5, 100.0));
   app.add_option("--run-hint", ui_options.run_hint, "how the join hint is phrased")->group("");
+  // For the idle benchmark: anti-entropy's own cost is the difference a longer interval makes.
+  add_millis(app, "--anti-entropy-interval-ms", cfg.anti_entropy_interval,
+             "a version-vector exchange with a random neighbour this often")
+      ->group("");
   CLI11_PARSE(app, argc, argv);
 
   auto logger = spdlog::stderr_color_mt("peerchat");

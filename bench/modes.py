@@ -82,7 +82,10 @@ def analyse_deliveries(room, authors, result):
     """Counts unique deliveries to non-authors and returns their latencies in ms: the
     receiver's ts_us minus the author's sent_us (one machine, one clock)."""
     author_ids = [room.nodes[a].id for a in authors]
+    # An author's first line floods (its tree does not exist yet); later ones follow the tree.
+    first_line = {authors.index(a) for a in set(authors)}
     latencies, duplicates, delivered = [], 0, 0
+    by_kind = {"first": [], "later": []}
     for node in room.nodes:
         seen = set()
         for m in node.messages():
@@ -95,10 +98,14 @@ def analyse_deliveries(room, authors, result):
             seen.add(index)
             delivered += 1
             latencies.append((m["ts_us"] - m["sent_us"]) / 1000)
+            by_kind["first" if index in first_line else "later"].append(latencies[-1])
     expected = len(authors) * (len(room.nodes) - 1)
     result.update({"delivered": delivered, "expected": expected,
                    "delivery": delivered / expected if expected else 1.0,
-                   "duplicates": duplicates, "latency_ms": percentiles(latencies)})
+                   "duplicates": duplicates, "latency_ms": percentiles(latencies),
+                   "first_lines": len(first_line),
+                   "latency_ms_first_lines": percentiles(by_kind["first"]),
+                   "latency_ms_later_lines": percentiles(by_kind["later"])})
     return latencies
 
 

@@ -34,6 +34,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
   }
   const std::uint64_t key = ev.seq.value;
   a.held.emplace(key, waiting{std::move(ev), now});
+  ++held_total_;
   if (a.held.size() > limits_.max_held) {
     // Too far ahead to wait for: give up the oldest gap now rather than grow. The newcomer is
     // held first so that the oldest gap may be the one just below it.
@@ -45,6 +46,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
 void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& out) {
   for (auto it = a.held.begin(); it != a.held.end() && it->first == a.contiguous.value + 1;
        it = a.held.erase(it)) {
+    --held_total_;
     a.contiguous = a.contiguous.next();
     out.push_back(std::move(it->second.event));
   }
@@ -65,6 +67,7 @@ void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wi
 
 std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
   std::vector<wire::verified_event> out;
+  if (held_total_ == 0) return out;
   for (auto& [author, a] : authors_) {
     while (!a.held.empty()) {
       // The gap before the first held event is what everything behind it waits on.
@@ -80,6 +83,7 @@ std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
 
 std::optional<microseconds> fifo_delivery::next_deadline() const {
   std::optional<microseconds> earliest;
+  if (held_total_ == 0) return earliest;
   for (const auto& [author, a] : authors_)
     for (const auto& [seq, w] : a.held)
       if (!earliest || w.since + limits_.reorder_wait < *earliest)

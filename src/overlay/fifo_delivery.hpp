@@ -73,6 +73,9 @@ private:
 
   limits limits_;
   std::unordered_map<peer_id, author_state> authors_;
+  // Events held across all authors. Usually none: the room asks for the next deadline after
+  // every input, and walking every author's state each time was a tenth of all CPU at N=200.
+  std::size_t held_total_ = 0;
 };
 
 }  // namespace peerchat

@@ -15,7 +15,7 @@ namespace {
 constexpr std::size_t remembered_peers = 32;
 constexpr std::size_t max_undelivered = 1000;
 // How late received events may be written, and how many make a write worth doing at once.
-constexpr std::chrono::milliseconds received_write_delay{100};
+constexpr std::chrono::milliseconds received_write_delay{1000};
 constexpr std::size_t received_write_batch = 256;
 }
 

@@ -18,7 +18,7 @@ constexpr std::size_t known_authors = 4;
 const peer_id self = fuzz::fixed_peer(known_authors);  // never offered: the room keeps our own apart
 
 struct delivery_under_test {
-  fifo_delivery delivery{{.max_held = 8, .max_skipped = 16, .max_authors = 3,
+  fifo_delivery delivery{{.max_held = 8, .max_skipped_ranges = 4, .max_authors = 3,
                           .reorder_wait = microseconds{2'000'000}}};
   microseconds now{1'000'000};
   std::set<std::pair<peer_id, std::uint64_t>> delivered;

@@ -4,11 +4,16 @@
 
 namespace peerchat {
 
+bool fifo_delivery::author_state::is_skipped(std::uint64_t seq) const {
+  auto it = skipped.upper_bound(seq);
+  return it != skipped.begin() && seq <= std::prev(it)->second;
+}
+
 bool fifo_delivery::seen(const peer_id& author, seq_no seq) const {
   auto it = authors_.find(author);
   if (it == authors_.end()) return false;
   const author_state& a = it->second;
-  return (seq <= a.contiguous && !a.skipped.contains(seq.value)) || a.held.contains(seq.value);
+  return (seq <= a.contiguous && !a.is_skipped(seq.value)) || a.held.contains(seq.value);
 }
 
 std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, microseconds now) {
@@ -22,7 +27,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
   }
   author_state& a = it->second;
   if (ev.seq <= a.contiguous) {
-    if (a.skipped.erase(ev.seq.value)) out.push_back(std::move(ev));  // late, but not lost
+    if (take_skipped(a, ev.seq.value)) out.push_back(std::move(ev));  // late, but not lost
     return out;
   }
   if (a.held.contains(ev.seq.value)) return out;
@@ -53,16 +58,33 @@ void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& ou
 }
 
 void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out) {
-  // Only the newest max_skipped of the gap can be kept; walking all of it would take forever
-  // when an author's event names a seq like 2^60 (found by fuzz/fifo_delivery_fuzz).
-  const std::uint64_t gap = last_skipped.value - a.contiguous.value;
-  const std::uint64_t first = last_skipped.value - std::min<std::uint64_t>(gap, limits_.max_skipped) + 1;
-  for (std::uint64_t s = first; s <= last_skipped.value && s != 0; ++s) {
-    a.skipped.insert(s);
-    if (a.skipped.size() > limits_.max_skipped) a.skipped.erase(a.skipped.begin());  // truly gone
+  if (last_skipped > a.contiguous) {
+    const std::uint64_t first = a.contiguous.value + 1;
+    auto before = a.skipped.empty() ? a.skipped.end() : std::prev(a.skipped.end());
+    if (before != a.skipped.end() && before->second + 1 == first) before->second = last_skipped.value;
+    else a.skipped.emplace(first, last_skipped.value);
+    forget_oldest_ranges(a);
+    a.contiguous = last_skipped;
   }
-  a.contiguous = last_skipped;
   drain(a, out);
+}
+
+bool fifo_delivery::take_skipped(author_state& a, std::uint64_t seq) {
+  auto it = a.skipped.upper_bound(seq);
+  if (it == a.skipped.begin()) return false;
+  --it;
+  const auto [first, last] = *it;
+  if (seq > last) return false;
+  // Cut the range in two around seq: at most one more entry, so the bound still holds after.
+  if (first == seq) a.skipped.erase(it);
+  else it->second = seq - 1;
+  if (seq < last) a.skipped.emplace(seq + 1, last);
+  forget_oldest_ranges(a);
+  return true;
+}
+
+void fifo_delivery::forget_oldest_ranges(author_state& a) {
+  while (a.skipped.size() > limits_.max_skipped_ranges) a.skipped.erase(a.skipped.begin());  // truly gone
 }
 
 std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
@@ -100,7 +122,7 @@ void fifo_delivery::set_baseline(const peer_id& author, seq_no delivered) {
   author_state& a = it->second;
   if (delivered <= a.contiguous || !a.held.empty()) return;
   a.contiguous = delivered;
-  std::erase_if(a.skipped, [&](std::uint64_t s) { return s <= delivered.value; });
+  a.skipped.clear();  // all of it at or below the old cursor: history now, not ours to deliver
 }
 
 seq_no fifo_delivery::contiguous(const peer_id& author) const {
@@ -111,8 +133,7 @@ seq_no fifo_delivery::contiguous(const peer_id& author) const {
 seq_no fifo_delivery::complete_prefix(const peer_id& author) const {
   auto it = authors_.find(author);
   if (it == authors_.end()) return seq_no{};
-  const author_state& a = it->second;
-  return a.skipped.empty() ? a.contiguous : seq_no{*a.skipped.begin() - 1};
+  return it->second.complete_prefix();
 }
 
 std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) const {
@@ -120,10 +141,11 @@ std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) 
   auto it = authors_.find(author);
   if (it == authors_.end()) return out;
   const author_state& a = it->second;
-  for (std::uint64_t s : a.skipped) {
-    if (out.size() >= max) return out;
-    out.push_back(seq_no{s});
-  }
+  for (const auto& [first, last] : a.skipped)
+    for (std::uint64_t s = first; s <= last; ++s) {
+      if (out.size() >= max) return out;
+      out.push_back(seq_no{s});
+    }
   if (a.held.empty()) return out;
   const std::uint64_t last = a.held.rbegin()->first;
   for (std::uint64_t s = a.contiguous.value + 1; s < last && out.size() < max; ++s)
@@ -135,7 +157,7 @@ std::vector<std::pair<peer_id, seq_no>> fifo_delivery::version_vector() const {
   std::vector<std::pair<peer_id, seq_no>> out;
   out.reserve(authors_.size());
   for (const auto& [author, a] : authors_)
-    out.emplace_back(author, a.skipped.empty() ? a.contiguous : seq_no{*a.skipped.begin() - 1});
+    out.emplace_back(author, a.complete_prefix());
   return out;
 }
 

@@ -3,14 +3,16 @@
 // ahead of a gap waits up to `reorder_wait` for the gap to fill; then the waiting events go,
 // and the gap's sequence numbers are remembered as *skipped*: still wanted (gaps() and
 // complete_prefix() tell anti-entropy to fetch them), delivered late when they come.
-// Bounded: `max_held` waiting and `max_skipped` skipped events per author, `max_authors`.
+// Skipped seqs are kept as ranges, so a gap of any size costs one entry and nothing in it is
+// forgotten: a receiver that lags tens of thousands of events behind a fast author still
+// fetches every one. Bounded: `max_held` waiting events and `max_skipped_ranges` per author,
+// `max_authors`.
 // Sans-IO and single-threaded: time is passed in.
 #pragma once
 
 #include <cstddef>
 #include <map>
 #include <optional>
-#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,10 +27,9 @@ class fifo_delivery {
 public:
   struct limits {
     std::size_t max_held = 1024;
-    // Twice what one dropped link can lose (a send queue holds 8192 frames): beyond it the
-    // oldest skipped seqs are forgotten and never fetched. A link lost with a full queue lost
-    // more than 4096 once, and the backpressure test caught the lines that never came.
-    std::size_t max_skipped = 16384;
+    // Each lost run of events is one range, however long. Beyond this the oldest range is
+    // forgotten and never fetched; only an author sending seqs with holes in them gets there.
+    std::size_t max_skipped_ranges = 256;
     std::size_t max_authors = 10000;
     microseconds reorder_wait{2'000'000};
   };
@@ -66,10 +67,16 @@ private:
   struct author_state {
     seq_no contiguous;                         // everything up to here is delivered
     std::map<std::uint64_t, waiting> held;     // arrived ahead of a gap
-    std::set<std::uint64_t> skipped;           // given up on, below contiguous, still wanted
+    // Given up on, at or below contiguous, still wanted: first seq -> last seq of each run,
+    // disjoint and not touching.
+    std::map<std::uint64_t, std::uint64_t> skipped;
+    bool is_skipped(std::uint64_t seq) const;
+    seq_no complete_prefix() const { return skipped.empty() ? contiguous : seq_no{skipped.begin()->first - 1}; }
   };
   void drain(author_state& a, std::vector<wire::verified_event>& out);
   void skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out);
+  bool take_skipped(author_state& a, std::uint64_t seq);
+  void forget_oldest_ranges(author_state& a);
 
   limits limits_;
   std::unordered_map<peer_id, author_state> authors_;

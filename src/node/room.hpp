@@ -227,7 +227,7 @@ private:
   bool admit_rate(const peer_id& author, instant now);
   void check_catch_up(instant now);
   void dial_remembered(instant now);
-  void request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now);
+  void request_gap_below(const event_ref& held, const peer_id& holder, std::uint32_t holder_hops, instant now);
   bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
   void publish(wire::pb::EventBody body, instant now);

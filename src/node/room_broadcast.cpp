@@ -121,14 +121,18 @@ void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint
   // At or below the delivery cursor means a skipped gap being filled: shown late, alone.
   const bool late = ev.seq <= delivery_.contiguous(author);
   if (has_store_) actions_.emplace_back(action::store_events{{ev}});
-  for (const auto& ready_event : delivery_.offer(std::move(ev), now.mono)) deliver(ready_event, late);
-  // Held behind a gap: whoever sent this later event most likely holds the earlier ones.
-  request_gaps(author, sender, std::max<std::uint32_t>(hops, 1) - 1, now);
+  const auto ready = delivery_.offer(std::move(ev), now.mono);
+  for (const auto& ready_event : ready) deliver(ready_event, late);
+  // Held behind a gap: whoever sent this later event most likely holds the earlier ones. Only
+  // the gap just below it: the older ones were asked of their own senders, and skipped ones
+  // are anti-entropy's. Asking for all of them on every arrival cost a lagging receiver a
+  // thousand refs per event, which made it lag further.
+  if (ready.empty()) request_gap_below(ref, sender, std::max<std::uint32_t>(hops, 1) - 1, now);
 }
 
-void room::request_gaps(const peer_id& author, const peer_id& holder, std::uint32_t holder_hops, instant now) {
+void room::request_gap_below(const event_ref& held, const peer_id& holder, std::uint32_t holder_hops, instant now) {
   std::vector<event_ref> missing;
-  for (seq_no s : delivery_.gaps(author, max_refs_per_frame)) missing.push_back({author, s});
+  for (seq_no s : delivery_.gap_below(held.author, held.seq, max_refs_per_frame)) missing.push_back({held.author, s});
   if (!missing.empty())
     tree_.on_ihave(holder, missing, now.mono, std::vector<std::uint32_t>(missing.size(), holder_hops),
                    /*announced=*/false);

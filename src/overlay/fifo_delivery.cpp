@@ -153,6 +153,17 @@ std::vector<seq_no> fifo_delivery::gaps(const peer_id& author, std::size_t max) 
   return out;
 }
 
+std::vector<seq_no> fifo_delivery::gap_below(const peer_id& author, seq_no held, std::size_t max) const {
+  std::vector<seq_no> out;
+  auto it = authors_.find(author);
+  if (it == authors_.end() || held <= it->second.contiguous) return out;
+  const author_state& a = it->second;
+  auto below = a.held.lower_bound(held.value);
+  const std::uint64_t first = below == a.held.begin() ? a.contiguous.value + 1 : std::prev(below)->first + 1;
+  for (std::uint64_t s = first; s < held.value && out.size() < max; ++s) out.push_back(seq_no{s});
+  return out;
+}
+
 std::vector<std::pair<peer_id, seq_no>> fifo_delivery::version_vector() const {
   std::vector<std::pair<peer_id, seq_no>> out;
   out.reserve(authors_.size());

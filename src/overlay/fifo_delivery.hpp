@@ -57,6 +57,9 @@ public:
   seq_no complete_prefix(const peer_id& author) const;
   // Sequence numbers of `author` we lack: skipped ones and those blocking held events.
   std::vector<seq_no> gaps(const peer_id& author, std::size_t max) const;
+  // The seqs of the gap just below a held event, oldest first: what its sender most likely
+  // holds too. Cheap whatever else is missing, so it can be asked on every arrival.
+  std::vector<seq_no> gap_below(const peer_id& author, seq_no held, std::size_t max) const;
   std::vector<std::pair<peer_id, seq_no>> version_vector() const;
 
 private:

@@ -91,6 +91,18 @@ TEST(fifo_delivery, gaps_name_the_missing_seqs_below_the_highest_held) {
   EXPECT_TRUE(d.gaps(bob, 10).empty());
 }
 
+TEST(fifo_delivery, the_gap_below_a_held_event_reaches_down_to_the_next_held_one) {
+  auto d = make();
+  d.offer(ev(alice, 3), at_ms(0));
+  d.offer(ev(alice, 7), at_ms(0));
+  EXPECT_EQ(d.gap_below(alice, seq_no{3}, 10), (std::vector<seq_no>{seq_no{1}, seq_no{2}}));
+  EXPECT_EQ(d.gap_below(alice, seq_no{7}, 10), (std::vector<seq_no>{seq_no{4}, seq_no{5}, seq_no{6}}));
+  EXPECT_EQ(d.gap_below(alice, seq_no{7}, 2), (std::vector<seq_no>{seq_no{4}, seq_no{5}})) << "oldest first";
+  d.offer(ev(alice, 1), at_ms(1));
+  EXPECT_TRUE(d.gap_below(alice, seq_no{1}, 10).empty()) << "delivered: nothing below it is awaited";
+  EXPECT_TRUE(d.gap_below(bob, seq_no{5}, 10).empty());
+}
+
 TEST(fifo_delivery, authors_are_ordered_independently) {
   auto d = make();
   d.set_baseline(alice, seq_no{0});

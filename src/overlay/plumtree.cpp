@@ -61,7 +61,9 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
 
 void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
                          bool repaired) {
-  const bool awaited = missing_.erase(ref) > 0;
+  const auto awaited_it = missing_.find(ref);
+  const bool awaited = awaited_it != missing_.end();
+  if (awaited) forget_missing(awaited_it);
   auto& lazy = lazy_for(ref.author);
   // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
   // never the author's events. Pushed back, an event we got sooner by another path (a graft,
@@ -107,7 +109,8 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
       const auto h = highest_.find(ref.author);
-      it = missing_.emplace(ref, missing{{}, now + cfg_.graft_timeout, h == highest_.end() ? 0 : h->second, 0}).first;
+      it = missing_.emplace(ref, missing{{}, due_.end(), h == highest_.end() ? 0 : h->second, 0}).first;
+      set_deadline(it->second, ref, now + cfg_.graft_timeout);
     }
     auto& announcers = it->second.announcers;
     // Our parent for that author announced it instead of pushing it: it holds us lazy (a
@@ -117,7 +120,7 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       auto p = parent_.find(ref.author);
       if (p != parent_.end() && p->second == from) {
         std::erase_if(announcers, [&](const announcer& a) { return a.peer == from; });
-        it->second.deadline = now + cfg_.graft_retry;
+        set_deadline(it->second, ref, now + cfg_.graft_retry);
         graft_now.push_back(ref);
         continue;
       }
@@ -171,36 +174,33 @@ void plumtree::on_tick(microseconds now) {
   if (lazy_flush_at_ && now >= *lazy_flush_at_) flush_lazy();
   // One graft frame per announcer, however many refs it is asked for.
   std::unordered_map<peer_id, std::vector<event_ref>> grafts;
-  for (auto it = missing_.begin(); it != missing_.end();) {
+  std::vector<event_ref> due_now;
+  for (auto d = due_.begin(); d != due_.end() && d->first <= now; ++d) due_now.push_back(d->second);
+  for (const event_ref& ref : due_now) {
+    auto it = missing_.find(ref);
     missing& m = it->second;
-    if (now < m.deadline) {
-      ++it;
-      continue;
-    }
     if (m.announcers.empty()) {
-      it = missing_.erase(it);  // nobody left to ask; anti-entropy is the last resort
+      forget_missing(it);  // nobody left to ask; anti-entropy is the last resort
       continue;
     }
     // The author's earlier events are still arriving: the eager path is busy, not broken
     // (links keep order, so a loss would show as later events arriving first). Grafting now
     // would only add copies to a loaded room; look again after another timeout.
-    const auto h = highest_.find(it->first.author);
+    const auto h = highest_.find(ref.author);
     const std::uint64_t highest = h == highest_.end() ? 0 : h->second;
-    if (highest > m.progress && highest < it->first.seq.value) {
+    if (highest > m.progress && highest < ref.seq.value) {
       m.progress = highest;
-      m.deadline = now + cfg_.graft_timeout;
-      ++it;
+      set_deadline(m, ref, now + cfg_.graft_timeout);
       continue;
     }
     const peer_id closest = m.announcers.front().peer;
     m.announcers.pop_front();
-    grafts[closest].push_back(it->first);
+    grafts[closest].push_back(ref);
     // The answer to a graft queues behind whatever the announcer is already sending us; in
     // a loaded room that is seconds, and a fixed retry sent one full copy more per retry to
     // every waiting node (two grafted refs per delivery under the throughput benchmark).
-    m.deadline = now + cfg_.graft_retry * (1u << std::min<std::uint32_t>(m.grafts, max_graft_backoff));
+    set_deadline(m, ref, now + cfg_.graft_retry * (1u << std::min<std::uint32_t>(m.grafts, max_graft_backoff)));
     ++m.grafts;
-    ++it;
   }
   // The announcer pushes to us from now on: it is upstream, we only announce to it.
   for (auto& [to, refs] : grafts) {
@@ -222,9 +222,18 @@ void plumtree::flush_lazy() {
 
 std::optional<microseconds> plumtree::next_deadline() const {
   std::optional<microseconds> next = lazy_flush_at_;
-  for (const auto& [ref, m] : missing_)
-    if (!next || m.deadline < *next) next = m.deadline;
+  if (!due_.empty() && (!next || due_.begin()->first < *next)) next = due_.begin()->first;
   return next;
+}
+
+void plumtree::set_deadline(missing& m, const event_ref& ref, microseconds at) {
+  if (m.due != due_.end()) due_.erase(m.due);
+  m.due = due_.emplace(at, ref);
+}
+
+void plumtree::forget_missing(std::unordered_map<event_ref, missing>::iterator it) {
+  due_.erase(it->second.due);
+  missing_.erase(it);
 }
 
 }  // namespace peerchat

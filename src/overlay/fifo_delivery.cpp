@@ -23,7 +23,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
     if (authors_.size() >= limits_.max_authors) return out;
     // Without a baseline the author is new since we joined: its events start at seq 1, and
     // a later one that arrives first waits for the gap like any other.
-    it = authors_.emplace(ev.author, author_state{seq_no{0}, {}, {}}).first;
+    it = authors_.emplace(ev.author, author_state{seq_no{0}, {}, {}, {}}).first;
   }
   author_state& a = it->second;
   if (ev.seq <= a.contiguous) {
@@ -39,6 +39,7 @@ std::vector<wire::verified_event> fifo_delivery::offer(wire::verified_event ev, 
   }
   const std::uint64_t key = ev.seq.value;
   a.held.emplace(key, waiting{std::move(ev), now});
+  a.arrivals.push_back(key);
   ++held_total_;
   if (a.held.size() > limits_.max_held) {
     // Too far ahead to wait for: give up the oldest gap now rather than grow. The newcomer is
@@ -55,6 +56,7 @@ void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& ou
     a.contiguous = a.contiguous.next();
     out.push_back(std::move(it->second.event));
   }
+  while (!a.arrivals.empty() && a.arrivals.front() <= a.contiguous.value) a.arrivals.pop_front();
 }
 
 void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out) {
@@ -91,14 +93,10 @@ std::vector<wire::verified_event> fifo_delivery::expire(microseconds now) {
   std::vector<wire::verified_event> out;
   if (held_total_ == 0) return out;
   for (auto& [author, a] : authors_) {
-    while (!a.held.empty()) {
-      // The gap before the first held event is what everything behind it waits on.
-      const auto& first = a.held.begin()->second;
-      bool expired = false;
-      for (const auto& [seq, w] : a.held) expired |= w.since + limits_.reorder_wait <= now;
-      if (!expired) break;
-      skip_to(a, seq_no{first.event.seq.value - 1}, out);
-    }
+    // While any held event has waited its time, give up the gap before the first one: it is
+    // what everything behind it waits on.
+    while (!a.held.empty() && a.oldest_since() + limits_.reorder_wait <= now)
+      skip_to(a, seq_no{a.held.begin()->first - 1}, out);
   }
   return out;
 }
@@ -107,16 +105,15 @@ std::optional<microseconds> fifo_delivery::next_deadline() const {
   std::optional<microseconds> earliest;
   if (held_total_ == 0) return earliest;
   for (const auto& [author, a] : authors_)
-    for (const auto& [seq, w] : a.held)
-      if (!earliest || w.since + limits_.reorder_wait < *earliest)
-        earliest = w.since + limits_.reorder_wait;
+    if (!a.held.empty() && (!earliest || a.oldest_since() + limits_.reorder_wait < *earliest))
+      earliest = a.oldest_since() + limits_.reorder_wait;
   return earliest;
 }
 
 void fifo_delivery::set_baseline(const peer_id& author, seq_no delivered) {
   auto it = authors_.find(author);
   if (it == authors_.end()) {
-    if (authors_.size() < limits_.max_authors) authors_.emplace(author, author_state{delivered, {}, {}});
+    if (authors_.size() < limits_.max_authors) authors_.emplace(author, author_state{delivered, {}, {}, {}});
     return;
   }
   author_state& a = it->second;

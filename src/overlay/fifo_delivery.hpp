@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <optional>
 #include <unordered_map>
@@ -72,10 +73,15 @@ private:
   struct author_state {
     seq_no contiguous;                         // everything up to here is delivered
     std::map<std::uint64_t, waiting> held;     // arrived ahead of a gap
+    // Seqs of held events in order of arrival, so the front waited longest. Entries at or
+    // below contiguous have left `held` and are dropped from the front as it moves.
+    std::deque<std::uint64_t> arrivals;
     // Given up on, at or below contiguous, still wanted: first seq -> last seq of each run,
     // disjoint and not touching.
     std::map<std::uint64_t, std::uint64_t> skipped;
     bool is_skipped(std::uint64_t seq) const;
+    // When the longest-waiting held event arrived; held must not be empty.
+    microseconds oldest_since() const { return held.at(arrivals.front()).since; }
     seq_no complete_prefix() const { return skipped.empty() ? contiguous : seq_no{skipped.begin()->first - 1}; }
   };
   void drain(author_state& a, std::vector<wire::verified_event>& out);

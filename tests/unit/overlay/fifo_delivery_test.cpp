@@ -182,6 +182,20 @@ TEST(fifo_delivery, expiry_gives_up_every_gap_behind_the_expired_one) {
   EXPECT_EQ(d.contiguous(alice), seq_no{5});
 }
 
+TEST(fifo_delivery, the_wait_runs_from_the_earliest_arrival_not_the_lowest_seq) {
+  auto d = make();
+  d.set_baseline(alice, seq_no{0});
+  d.offer(ev(alice, 10), at_ms(0));
+  d.offer(ev(alice, 5), at_ms(500));
+  EXPECT_EQ(d.next_deadline(), at_ms(0) + wait);
+  EXPECT_EQ(seqs(d.expire(at_ms(0) + wait)), (seq_list{5, 10})) << "10 waited its time; 5 was in its way";
+  EXPECT_FALSE(d.next_deadline());
+  d.offer(ev(alice, 12), at_ms(3000));
+  d.offer(ev(alice, 14), at_ms(3100));
+  EXPECT_EQ(seqs(d.offer(ev(alice, 11), at_ms(3200))), (seq_list{11, 12}));
+  EXPECT_EQ(d.next_deadline(), at_ms(3100) + wait) << "12 left: 14 has waited longest now";
+}
+
 TEST(fifo_delivery, event_of_a_given_up_gap_arriving_late_is_delivered_once_and_not_lost) {
   auto d = make();
   d.set_baseline(alice, seq_no{0});

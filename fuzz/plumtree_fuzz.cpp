@@ -89,7 +89,7 @@ struct tree_under_test {
       }
       case 8: {
         const peer_id closer = peer(in), farther = peer(in);
-        tree.optimize(closer, farther, peer(in));
+        tree.optimize(closer, farther, peer(in), now);
         break;
       }
       case 9:

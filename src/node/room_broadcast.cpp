@@ -59,7 +59,7 @@ void room::handle_event(link_id from, const pb::SignedEvent& sev, instant now) {
       it->second.came_from = sender;
     } else if (*author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
         it->second.hops >= via_sender + optimize_threshold) {
-      tree_.adopt(sender, *it->second.came_from, *author);
+      tree_.adopt(sender, *it->second.came_from, *author, now.mono);
       it->second.hops = via_sender;
       it->second.came_from = sender;
     } else {
@@ -156,7 +156,7 @@ void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
     if (it == recent_.end() || !it->second.came_from || *it->second.came_from == announcer) continue;
     const std::uint32_t via_announcer = std::min(wire_ref.hops(), max_hops) + 1;
     if (it->second.hops >= via_announcer + optimize_threshold) {
-      tree_.optimize(announcer, *it->second.came_from, ref->author);
+      tree_.optimize(announcer, *it->second.came_from, ref->author, now.mono);
       it->second.hops = via_announcer;
       it->second.came_from = announcer;
     }

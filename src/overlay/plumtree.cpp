@@ -30,6 +30,7 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
     pruned_.erase(tree_order_.front());
     parent_.erase(tree_order_.front());
     highest_.erase(tree_order_.front());
+    moved_at_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
   tree_order_.push_back(author);
@@ -62,18 +63,21 @@ bool plumtree::is_eager(const peer_id& peer, const peer_id& author) const {
 void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& from, microseconds now,
                          bool repaired) {
   const auto awaited_it = missing_.find(ref);
-  const bool awaited = awaited_it != missing_.end();
-  if (awaited) forget_missing(awaited_it);
+  const bool asked = awaited_it != missing_.end() && awaited_it->second.asked;
+  if (awaited_it != missing_.end()) forget_missing(awaited_it);
   auto& lazy = lazy_for(ref.author);
   // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
   // never the author's events. Pushed back, an event we got sooner by another path (a graft,
   // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
   if (from && !repaired && neighbours_.contains(*from)) take_parent(*from, ref.author);
-  // Only what the eager stream brought unasked counts as its progress: an event we were
-  // grafting (or a repair) arriving says nothing about the stream, and counting it held the
-  // next missing event of that author back another graft timeout (p99 latency ~525 ms).
+  // Only what the eager stream brought unasked counts as its progress: an event we grafted
+  // (or a repair) arriving says nothing about the stream, and counting it held the next
+  // missing event of that author back another graft timeout (p99 latency ~525 ms). An event
+  // announced but not yet grafted does count: when the eager stream lags seconds behind the
+  // IHaves, every push it brings was announced first, and not counting them grafted all of
+  // them (five grafted refs per event under the throughput benchmark).
   std::uint64_t& highest = highest_[ref.author];
-  if (!awaited && !repaired) highest = std::max(highest, ref.seq.value);
+  if (!asked && !repaired) highest = std::max(highest, ref.seq.value);
   for (const peer_id& p : neighbours_) {
     if (p == from) continue;
     if (!lazy.contains(p)) {
@@ -121,6 +125,7 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
       if (p != parent_.end() && p->second == from) {
         std::erase_if(announcers, [&](const announcer& a) { return a.peer == from; });
         set_deadline(it->second, ref, now + cfg_.graft_retry);
+        it->second.asked = true;
         graft_now.push_back(ref);
         continue;
       }
@@ -150,8 +155,18 @@ void plumtree::on_graft_author(const peer_id& from, const peer_id& author) {
   if (neighbours_.contains(from)) lazy_for(author).erase(from);
 }
 
-void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+bool plumtree::may_move(const peer_id& author, microseconds now) {
+  lazy_for(author);  // moved_at_ is bounded with the trees
+  auto [it, first] = moved_at_.try_emplace(author, now);
+  if (first) return true;
+  if (now < it->second + cfg_.parent_hold) return false;
+  it->second = now;
+  return true;
+}
+
+void plumtree::optimize(const peer_id& closer, const peer_id& farther, const peer_id& author, microseconds now) {
   if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  if (!may_move(author, now)) return;
   auto& lazy = lazy_for(author);
   // `closer` becomes our parent: it pushes to us, we only announce to it.
   lazy.insert(closer);
@@ -162,8 +177,9 @@ void plumtree::optimize(const peer_id& closer, const peer_id& farther, const pee
   prune(farther, author);
 }
 
-void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author) {
+void plumtree::adopt(const peer_id& closer, const peer_id& farther, const peer_id& author, microseconds now) {
   if (closer == farther || !neighbours_.contains(closer) || !neighbours_.contains(farther)) return;
+  if (!may_move(author, now)) return;
   auto& lazy = lazy_for(author);
   take_parent(closer, author);  // it pushes to us already, unless we pruned it before
   lazy.insert(farther);
@@ -196,6 +212,7 @@ void plumtree::on_tick(microseconds now) {
     const peer_id closest = m.announcers.front().peer;
     m.announcers.pop_front();
     grafts[closest].push_back(ref);
+    m.asked = true;
     // The answer to a graft queues behind whatever the announcer is already sending us; in
     // a loaded room that is seconds, and a fixed retry sent one full copy more per retry to
     // every waiting node (two grafted refs per delivery under the throughput benchmark).

@@ -54,6 +54,7 @@ struct plumtree_config {
   microseconds ihave_delay{20'000};      // IHaves are batched this long: fewer, fuller frames
   microseconds graft_timeout{250'000};   // an announced event may lag its IHave this much
   microseconds graft_retry{150'000};     // then ask the next announcer after this
+  microseconds parent_hold{1'000'000};   // an author's parent, once moved, stays this long
   std::size_t max_missing = 8192;
   std::size_t max_trees = 4096;
   std::size_t max_lazy_queue = 4096;
@@ -105,11 +106,11 @@ public:
   void on_graft_author(const peer_id& from, const peer_id& author);
   // The paper's tree optimisation: lazy `closer` announced an event of `author` that reached
   // us through eager `farther` over more links; make `closer` our parent for that author.
-  void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author);
+  void optimize(const peer_id& closer, const peer_id& farther, const peer_id& author, microseconds now);
   // A duplicate from `closer` crossed fewer links than the copy `farther` pushed first (it
   // came late because `closer` was itself repaired): keep `closer` as our parent for that
   // author and prune `farther`, instead of pruning the shorter path for good.
-  void adopt(const peer_id& closer, const peer_id& farther, const peer_id& author);
+  void adopt(const peer_id& closer, const peer_id& farther, const peer_id& author, microseconds now);
 
   void on_tick(microseconds now);
   std::optional<microseconds> next_deadline() const;
@@ -128,6 +129,7 @@ private:
     deadline_index::iterator due;      // its entry in due_: when to look at it again
     std::uint64_t progress;  // the author's highest seq we held when we last looked
     std::uint32_t grafts = 0;  // sent for it so far: each retry waits twice as long
+    bool asked = false;        // a graft went out for it: its arrival may be the answer
   };
 
   void flush_lazy();
@@ -156,6 +158,11 @@ private:
   std::deque<peer_id> tree_order_;  // eviction order of lazy_ and highest_
   // Per author, the highest seq that reached us: tells a lagging eager stream from a loss.
   std::unordered_map<peer_id, std::uint64_t> highest_;
+  // Per author, when optimize or adopt last moved its parent. Under load copies arrive out of
+  // hop order all the time, and moving on each one churned the tree: every move leaves a gap
+  // to graft and duplicates that move it again (30,000 moves per node in a 10 s throughput run).
+  std::unordered_map<peer_id, microseconds> moved_at_;
+  bool may_move(const peer_id& author, microseconds now);
   std::unordered_map<peer_id, std::vector<event_ref>> lazy_queue_;
   std::optional<microseconds> lazy_flush_at_;
   std::unordered_map<event_ref, missing> missing_;

@@ -167,7 +167,7 @@ TEST_F(plumtree_test, adopting_a_neighbour_we_had_pruned_grafts_it_back) {
   tree.broadcast(ref(1), a, now);
   tree.duplicate(b, author);
   tree.take_outputs();
-  tree.adopt(b, a, author);  // b's pushes were in flight; its next copy came over fewer links
+  tree.adopt(b, a, author, now);  // b's pushes were in flight; its next copy came over fewer links
   const auto out = tree.take_outputs();
   const auto grafts = only<plumtree_out::graft>(out);
   ASSERT_EQ(grafts.size(), 1u);
@@ -246,7 +246,7 @@ TEST_F(plumtree_test, the_answer_to_our_graft_is_not_progress_of_the_stream) {
 TEST_F(plumtree_test, adopt_keeps_the_closer_late_parent_and_prunes_the_detour) {
   tree.broadcast(ref(1), a, now);  // first copy by a detour through a
   tree.take_outputs();
-  tree.adopt(b, a, author);  // b's late duplicate crossed fewer links
+  tree.adopt(b, a, author, now);  // b's late duplicate crossed fewer links
   const auto out = tree.take_outputs();
   const auto prunes = only<plumtree_out::prune>(out);
   ASSERT_EQ(prunes.size(), 1u);
@@ -309,7 +309,7 @@ TEST_F(plumtree_test, a_graft_received_makes_the_neighbour_eager_and_pushes_the_
 
 TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announcer) {
   tree.on_prune(b, author);  // b lazy, a eager for author
-  tree.optimize(b, a, author);
+  tree.optimize(b, a, author, now);
   const auto out = tree.take_outputs();
   const auto grafts = only<plumtree_out::graft>(out);
   const auto prunes = only<plumtree_out::prune>(out);
@@ -324,8 +324,21 @@ TEST_F(plumtree_test, optimize_swaps_a_far_eager_parent_for_a_closer_lazy_announ
   EXPECT_TRUE(tree.is_eager(c, author));
 }
 
+TEST_F(plumtree_test, a_parent_just_moved_stays_put_for_the_hold_time) {
+  tree.on_prune(b, author);  // b lazy, a eager for author
+  tree.optimize(b, a, author, now);
+  tree.take_outputs();
+  tree.adopt(a, b, author, now + plumtree_config{}.parent_hold - microseconds{1});
+  EXPECT_TRUE(tree.take_outputs().empty()) << "a copy out of hop order under load moves nothing";
+  EXPECT_FALSE(tree.is_eager(b, author));
+  tree.adopt(a, b, author, now + plumtree_config{}.parent_hold);
+  const auto prunes = only<plumtree_out::prune>(tree.take_outputs());
+  ASSERT_EQ(prunes.size(), 1u);
+  EXPECT_EQ(prunes[0].to, b);
+}
+
 TEST_F(plumtree_test, optimize_toward_the_parent_we_have_changes_nothing) {
-  tree.optimize(a, a, author);
+  tree.optimize(a, a, author, now);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_TRUE(tree.is_eager(a, author));
 }
@@ -344,8 +357,8 @@ TEST_F(plumtree_test, messages_from_strangers_are_ignored) {
   tree.on_prune(stranger, author);
   tree.duplicate(stranger, author);
   tree.on_graft_author(stranger, author);
-  tree.optimize(stranger, a, author);
-  tree.adopt(stranger, a, author);
+  tree.optimize(stranger, a, author, now);
+  tree.adopt(stranger, a, author, now);
   EXPECT_TRUE(tree.take_outputs().empty());
   EXPECT_FALSE(tree.next_deadline().has_value());
 }

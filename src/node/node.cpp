@@ -182,7 +182,7 @@ void node::impl::adopt(tls_stream stream, const peer_id& peer, const session_exp
   const link_id lid = next_link++;
   auto l = std::make_shared<link>(
       std::move(stream), cfg,
-      [this, lid](wire::pb::Frame f) { input([&](instant now) { core.on_frame(lid, f, now); }); },
+      [this, lid](wire::pb::Frame f) { input([&](instant now) { core.on_frame(lid, std::move(f), now); }); },
       [this, lid](std::error_code why) {
         if (auto it = links.find(lid); it != links.end()) {
           retired += it->second->counters();

@@ -136,10 +136,21 @@ public:
     // Invalid UTF-8 from a peer is replaced, never allowed to abort the node.
     const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
-    std::fflush(stdout);
+    // One write(2) for all the lines one turn of the event loop shows, not one per line: a
+    // receiver under the throughput benchmark spent 6 % of its CPU flushing line by line.
+    if (!context_) {
+      std::fflush(stdout);
+    } else if (!flush_posted_) {
+      flush_posted_ = true;
+      boost::asio::post(*context_, [this] {
+        flush_posted_ = false;
+        std::fflush(stdout);
+      });
+    }
   }
 
   void start(node& n) override {
+    context_ = &n.context();
     // Shared with the reader thread, which may still wait on it when the process exits.
     auto credits = std::make_shared<std::counting_semaphore<lines_in_flight>>(lines_in_flight);
     reader_ = std::thread([this, &n, credits] {
@@ -173,6 +184,8 @@ private:
   }
 
   std::thread reader_;
+  boost::asio::io_context* context_ = nullptr;  // set once the node runs
+  bool flush_posted_ = false;
 };
 
 }  // namespace

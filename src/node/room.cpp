@@ -453,7 +453,7 @@ void room::on_tick(instant now) {
   for (const auto& [link, ls] : links_)
     if (!ls.established && ls.hello_deadline <= now.mono) late.push_back(link);
   for (link_id link : late) refuse(link, errc::hello_timeout);
-  for (const auto& ev : delivery_.expire(now.mono)) deliver(ev);
+  deliver_and_store(delivery_.expire(now.mono), false);
   if (ready_ && !leaving_) run_swim(now);
   if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
   if (ready_ && !leaving_) run_outbox(now);

@@ -230,6 +230,7 @@ private:
   void request_gap_below(const event_ref& held, const peer_id& holder, std::uint32_t holder_hops, instant now);
   bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
+  void deliver_and_store(std::vector<wire::verified_event> ready, bool late);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
   void remember(const event_ref& ref, wire::pb::SignedEvent ev, std::uint32_t hops,

@@ -120,14 +120,22 @@ void room::accept_live(wire::verified_event ev, const peer_id& sender, std::uint
   const peer_id author = ev.author;
   // At or below the delivery cursor means a skipped gap being filled: shown late, alone.
   const bool late = ev.seq <= delivery_.contiguous(author);
-  if (has_store_) actions_.emplace_back(action::store_events{{ev}});
-  const auto ready = delivery_.offer(std::move(ev), now.mono);
-  for (const auto& ready_event : ready) deliver(ready_event, late);
+  auto ready = delivery_.offer(std::move(ev), now.mono);
+  const bool held = ready.empty();
+  deliver_and_store(std::move(ready), late);
   // Held behind a gap: whoever sent this later event most likely holds the earlier ones. Only
   // the gap just below it: the older ones were asked of their own senders, and skipped ones
   // are anti-entropy's. Asking for all of them on every arrival cost a lagging receiver a
   // thousand refs per event, which made it lag further.
-  if (ready.empty()) request_gap_below(ref, sender, std::max<std::uint32_t>(hops, 1) - 1, now);
+  if (held) request_gap_below(ref, sender, std::max<std::uint32_t>(hops, 1) - 1, now);
+}
+
+// Stored once shown, not on arrival: an event held behind a gap was copied into a store
+// action first, and the copies (two protobuf messages each) were a tenth of a receiver's
+// allocations. One held when the process dies was not shown, and peers still have it.
+void room::deliver_and_store(std::vector<wire::verified_event> ready, bool late) {
+  for (const auto& ev : ready) deliver(ev, late);
+  if (has_store_ && !ready.empty()) actions_.emplace_back(action::store_events{std::move(ready)});
 }
 
 void room::request_gap_below(const event_ref& held, const peer_id& holder, std::uint32_t holder_hops, instant now) {

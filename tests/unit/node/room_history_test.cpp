@@ -3,6 +3,8 @@
 // anti-entropy repairs from the store.
 #include "fake_network.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace peerchat {
@@ -157,6 +159,29 @@ TEST(room_history, a_line_lost_on_the_way_is_repaired_from_the_store_by_anti_ent
   net.advance(std::chrono::seconds(3));  // a digest, a summary, a Want, a batch
   EXPECT_EQ(texts(net.node(b)), (std::vector<std::string>{"one", "two"}));
   EXPECT_EQ(net.node(b).stored.size(), 2u);
+}
+
+// Received events are stored as they are shown: one held behind a gap is not copied into a
+// store action on arrival, and one whose process dies while it waits was never shown.
+TEST(room_history, an_event_held_behind_a_gap_is_stored_once_shown_not_before) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, store);
+  const auto b = net.join("bob", a, store);
+  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
+    if (from != a || to != b) return false;
+    pb::EventBody body;
+    return f.has_ihave() || (f.has_event() && body.ParseFromString(f.event().body()) && body.seq() == 1);
+  };
+  for (const char* line : {"one", "two", "three"}) net.node(a).core->say(line, net.now());
+  net.pump();
+  net.drop_frame = nullptr;
+  EXPECT_TRUE(texts(net.node(b)).empty()) << "two and three wait for one";
+  EXPECT_TRUE(net.node(b).stored.empty()) << "not shown, so not stored yet";
+  net.advance(std::chrono::seconds(3));  // the wait gives up on one; anti-entropy fetches it
+  auto shown = texts(net.node(b));
+  std::sort(shown.begin(), shown.end());
+  EXPECT_EQ(shown, (std::vector<std::string>{"one", "three", "two"}));
+  EXPECT_EQ(net.node(b).stored.size(), 3u);
 }
 
 TEST(room_history, in_an_idle_room_digests_match_so_nobody_answers_with_a_summary) {

@@ -61,10 +61,7 @@ void fifo_delivery::drain(author_state& a, std::vector<wire::verified_event>& ou
 
 void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wire::verified_event>& out) {
   if (last_skipped > a.contiguous) {
-    const std::uint64_t first = a.contiguous.value + 1;
-    auto before = a.skipped.empty() ? a.skipped.end() : std::prev(a.skipped.end());
-    if (before != a.skipped.end() && before->second + 1 == first) before->second = last_skipped.value;
-    else a.skipped.emplace(first, last_skipped.value);
+    a.skipped.emplace(a.contiguous.value + 1, last_skipped.value);
     forget_oldest_ranges(a);
     a.contiguous = last_skipped;
   }
@@ -72,11 +69,9 @@ void fifo_delivery::skip_to(author_state& a, seq_no last_skipped, std::vector<wi
 }
 
 bool fifo_delivery::take_skipped(author_state& a, std::uint64_t seq) {
-  auto it = a.skipped.upper_bound(seq);
-  if (it == a.skipped.begin()) return false;
-  --it;
+  if (!a.is_skipped(seq)) return false;
+  const auto it = std::prev(a.skipped.upper_bound(seq));
   const auto [first, last] = *it;
-  if (seq > last) return false;
   // Cut the range in two around seq: at most one more entry, so the bound still holds after.
   if (first == seq) a.skipped.erase(it);
   else it->second = seq - 1;

@@ -58,7 +58,8 @@ public:
   // Highest seq below which nothing is missing (skipped ones count as missing): what we
   // hold for anti-entropy, as opposed to how far delivery has moved on.
   seq_no complete_prefix(const peer_id& author) const;
-  // Sequence numbers of `author` we lack: skipped ones and those blocking held events.
+  // Sequence numbers of `author` we lack: skipped ones and those blocking held events. The
+  // whole picture, for tests and the fuzzer; the room asks only for gap_below().
   std::vector<seq_no> gaps(const peer_id& author, std::size_t max) const;
   // The seqs of the gap just below a held event, oldest first: what its sender most likely
   // holds too. Cheap whatever else is missing, so it can be asked on every arrival.
@@ -76,8 +77,9 @@ private:
     // Seqs of held events in order of arrival, so the front waited longest. Entries at or
     // below contiguous have left `held` and are dropped from the front as it moves.
     std::deque<std::uint64_t> arrivals;
-    // Given up on, at or below contiguous, still wanted: first seq -> last seq of each run,
-    // disjoint and not touching.
+    // Given up on, at or below contiguous, still wanted: first seq -> last seq of each run.
+    // Disjoint and never touching: each run is given up for the held event just above it,
+    // which is delivered at once.
     std::map<std::uint64_t, std::uint64_t> skipped;
     bool is_skipped(std::uint64_t seq) const;
     // When the longest-waiting held event arrived; held must not be empty.

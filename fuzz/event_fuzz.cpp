@@ -39,6 +39,12 @@ const peerchat::identity& second_author() {
 std::optional<peerchat::wire::verified_event> verify(const pb::SignedEvent& ev, std::error_code& ec) {
   auto out = peerchat::wire::verify_event(ev, max_text_bytes, ec);
   FUZZ_CHECK(out.has_value() == !ec);
+  // The header read without decoding agrees with a full parse wherever that names an author.
+  const auto header = peerchat::wire::peek_header(ev.body());
+  pb::EventBody parsed;
+  if (parsed.ParseFromString(ev.body()))
+    if (auto parsed_author = peerchat::peer_id::from_bytes(parsed.author()))
+      FUZZ_CHECK(header && header->author == *parsed_author && header->seq.value == parsed.seq());
   if (out) {
     FUZZ_CHECK(out->id == peerchat::wire::id_of(ev));
     FUZZ_CHECK(out->seq.value >= 1 && out->seq.value == out->body.seq());

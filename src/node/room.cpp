@@ -136,7 +136,7 @@ void room::on_frame(link_id link, pb::Frame frame, instant now) {
   }
   switch (frame.kind_case()) {
     case pb::Frame::kMembers: return handle_members(link, frame.members(), now);
-    case pb::Frame::kEvent: return handle_event(link, frame.event(), now);
+    case pb::Frame::kEvent: return handle_event(link, std::move(*frame.mutable_event()), now);
     case pb::Frame::kIhave: return handle_ihave(link, frame.ihave(), now);
     case pb::Frame::kGraft: return handle_graft(link, frame.graft());
     case pb::Frame::kPrune:

@@ -192,7 +192,7 @@ private:
   void establish(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_members(link_id from, const wire::pb::Members& msg, instant now);
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
-  void handle_event(link_id from, const wire::pb::SignedEvent& ev, instant now);
+  void handle_event(link_id from, wire::pb::SignedEvent ev, instant now);
   void handle_ihave(link_id from, const wire::pb::IHave& msg, instant now);
   void handle_graft(link_id from, const wire::pb::Graft& msg);
   void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);

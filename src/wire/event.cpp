@@ -1,5 +1,10 @@
 #include "wire/event.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+#include <array>
+
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
 
@@ -56,11 +61,11 @@ bool signature_valid(const verified_event& ev) {
 
 }  // namespace
 
-std::optional<verified_event> verify_event(const pb::SignedEvent& event,
-                                           std::size_t max_text_bytes, std::error_code& ec) {
+std::optional<verified_event> verify_event(pb::SignedEvent event, std::size_t max_text_bytes,
+                                           std::error_code& ec) {
   ec.clear();
   verified_event out;
-  if (!decode_event(pb::SignedEvent(event), max_text_bytes, out)) {
+  if (!decode_event(std::move(event), max_text_bytes, out)) {
     ec = errc::event_malformed;
     return std::nullopt;
   }
@@ -69,6 +74,37 @@ std::optional<verified_event> verify_event(const pb::SignedEvent& event,
     return std::nullopt;
   }
   return out;
+}
+
+std::optional<event_header> peek_header(std::string_view body) {
+  using google::protobuf::internal::WireFormatLite;
+  constexpr std::uint32_t author_tag = (pb::EventBody::kAuthorFieldNumber << 3) | WireFormatLite::WIRETYPE_LENGTH_DELIMITED;
+  constexpr std::uint32_t seq_tag = (pb::EventBody::kSeqFieldNumber << 3) | WireFormatLite::WIRETYPE_VARINT;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(body.data()),
+                                            static_cast<int>(body.size()));
+  std::optional<peer_id> author;
+  std::uint64_t seq = 0;
+  // Scalars and bytes: the last occurrence wins, as in a full parse.
+  while (const std::uint32_t tag = in.ReadTag()) {
+    if (tag == author_tag) {
+      std::uint32_t size = 0;
+      std::array<char, peer_id::size> bytes;
+      if (!in.ReadVarint32(&size)) return std::nullopt;
+      if (size != bytes.size()) {
+        if (!in.Skip(static_cast<int>(size))) return std::nullopt;
+        author.reset();
+      } else {
+        if (!in.ReadRaw(bytes.data(), static_cast<int>(size))) return std::nullopt;
+        author = peer_id::from_bytes(std::string_view(bytes.data(), bytes.size()));
+      }
+    } else if (tag == seq_tag) {
+      if (!in.ReadVarint64(&seq)) return std::nullopt;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return std::nullopt;
+    }
+  }
+  if (!in.ConsumedEntireMessage() || !author) return std::nullopt;
+  return event_header{*author, seq_no{seq}};
 }
 
 // Events are decoded in place into the result and moved at most once more (only when some are

@@ -35,8 +35,18 @@ event_id id_of(const pb::SignedEvent& event);
 // Decodes and checks an event from the network: a 64-byte signature, well-formed body, 32-byte
 // author, seq >= 1, a known kind, text within `max_text_bytes` (event_malformed otherwise), and
 // a valid signature by the author (bad_signature otherwise).
-std::optional<verified_event> verify_event(const pb::SignedEvent& event,
-                                           std::size_t max_text_bytes, std::error_code& ec);
+std::optional<verified_event> verify_event(pb::SignedEvent event, std::size_t max_text_bytes,
+                                           std::error_code& ec);
+
+// The author and seq a serialized EventBody names, read without decoding the rest (no
+// allocation): enough to recognise a copy already held before paying for a full decode.
+// Agrees with a full parse whenever that succeeds with a valid author; nullopt when the
+// bytes are not a protobuf message or name no valid author.
+struct event_header {
+  peer_id author;
+  seq_no seq;
+};
+std::optional<event_header> peek_header(std::string_view body);
 
 // Checks a catch-up batch as DESIGN.md says: an event whose successor in the batch (same author,
 // next seq) names it by hash as prev_hash is covered by that successor's check, so a run of an

@@ -191,6 +191,38 @@ INSTANTIATE_TEST_SUITE_P(
                        nullptr}),
     [](const auto& p) { return std::string(p.param.name); });
 
+TEST_F(event_test, peek_header_reads_author_and_seq_as_a_full_parse_does) {
+  const std::string bytes = text_body("hello", 42).SerializeAsString();
+  const auto header = peek_header(bytes);
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->author, alice_.id());
+  EXPECT_EQ(header->seq, seq_no{42});
+}
+
+TEST_F(event_test, peek_header_takes_the_last_occurrence_of_a_field_like_protobuf) {
+  // Concatenated messages merge, later scalars and bytes winning: mallory's author and seq 9.
+  auto later = text_body("x", 9);
+  later.set_author(std::string(mallory_.id().as_string_view()));
+  const std::string bytes = text_body("hello", 3).SerializeAsString() + later.SerializeAsString();
+  pb::EventBody parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes));
+  const auto header = peek_header(bytes);
+  ASSERT_TRUE(header);
+  EXPECT_EQ(header->author.as_string_view(), parsed.author());
+  EXPECT_EQ(header->author, mallory_.id());
+  EXPECT_EQ(header->seq.value, parsed.seq());
+}
+
+TEST_F(event_test, peek_header_refuses_truncated_bytes_and_a_wrong_sized_author) {
+  const std::string bytes = text_body("hello").SerializeAsString();
+  EXPECT_FALSE(peek_header(bytes.substr(0, bytes.size() - 1)));
+  EXPECT_FALSE(peek_header(std::string(8, '\xff')));
+  auto short_author = text_body("hello");
+  short_author.mutable_author()->pop_back();
+  EXPECT_FALSE(peek_header(short_author.SerializeAsString()));
+  EXPECT_FALSE(peek_header(""));
+}
+
 // A chain of alice's events 1..n, each naming its predecessor's id as prev_hash.
 std::vector<pb::SignedEvent> chain_of(const identity& author, std::uint64_t n) {
   std::vector<pb::SignedEvent> out;

@@ -6,6 +6,8 @@
 namespace peerchat {
 
 namespace {
+// A lagging stream's awaited ref is looked at again at most this many graft timeouts later.
+constexpr std::int64_t max_postpone_timeouts = 4;
 constexpr std::uint32_t max_graft_backoff = 5;  // retries wait at most 32 graft_retry (4.8 s)
 }
 
@@ -113,7 +115,7 @@ void plumtree::on_ihave(const peer_id& from, const std::vector<event_ref>& refs,
     if (it == missing_.end()) {
       if (missing_.size() >= cfg_.max_missing) continue;  // anti-entropy will fill it later
       const auto h = highest_.find(ref.author);
-      it = missing_.emplace(ref, missing{{}, due_.end(), h == highest_.end() ? 0 : h->second, 0}).first;
+      it = missing_.emplace(ref, missing{{}, due_.end(), h == highest_.end() ? 0 : h->second, now}).first;
       set_deadline(it->second, ref, now + cfg_.graft_timeout);
     }
     auto& announcers = it->second.announcers;
@@ -205,8 +207,18 @@ void plumtree::on_tick(microseconds now) {
     const auto h = highest_.find(ref.author);
     const std::uint64_t highest = h == highest_.end() ? 0 : h->second;
     if (highest > m.progress && highest < ref.seq.value) {
+      // Look again when the stream, at the pace it kept since the last look, should have
+      // brought this one. Looking every timeout, a receiver seconds behind re-examined
+      // thousands of awaited refs four times a second (6 % of its CPU under the throughput
+      // benchmark).
+      const double pace = static_cast<double>((now - m.looked_at).count()) /
+                          static_cast<double>(highest - m.progress);
+      const auto eta = microseconds{static_cast<std::int64_t>(
+          std::min(pace * static_cast<double>(ref.seq.value - highest),
+                   static_cast<double>(max_postpone_timeouts * cfg_.graft_timeout.count())))};
       m.progress = highest;
-      set_deadline(m, ref, now + cfg_.graft_timeout);
+      m.looked_at = now;
+      set_deadline(m, ref, now + std::max(cfg_.graft_timeout, eta));
       continue;
     }
     const peer_id closest = m.announcers.front().peer;
@@ -244,8 +256,13 @@ std::optional<microseconds> plumtree::next_deadline() const {
 }
 
 void plumtree::set_deadline(missing& m, const event_ref& ref, microseconds at) {
-  if (m.due != due_.end()) due_.erase(m.due);
-  m.due = due_.emplace(at, ref);
+  if (m.due == due_.end()) {
+    m.due = due_.emplace(at, ref);
+    return;
+  }
+  auto node = due_.extract(m.due);  // moved, not freed and allocated again
+  node.key() = at;
+  m.due = due_.insert(std::move(node));
 }
 
 void plumtree::forget_missing(std::unordered_map<event_ref, missing>::iterator it) {

@@ -128,6 +128,7 @@ private:
     std::deque<announcer> announcers;  // fewest hops first, then in order of announcement
     deadline_index::iterator due;      // its entry in due_: when to look at it again
     std::uint64_t progress;  // the author's highest seq we held when we last looked
+    microseconds looked_at;  // when that was
     std::uint32_t grafts = 0;  // sent for it so far: each retry waits twice as long
     bool asked = false;        // a graft went out for it: its arrival may be the answer
   };

@@ -264,7 +264,23 @@ TEST_F(plumtree_test, no_graft_while_the_authors_earlier_events_are_still_arrivi
   tree.take_outputs();
   tree.on_tick(now + 250 * ms);
   EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
-  tree.on_tick(now + 500 * ms);  // no progress since: now it is a loss
+  // One event per 250 ms and three to go: the stream should bring it by 1 s, not sooner.
+  tree.on_tick(now + 500 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 1000 * ms);  // no progress since: now it is a loss
+  EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
+}
+
+TEST_F(plumtree_test, a_lagging_stream_is_looked_at_again_at_most_four_timeouts_later) {
+  tree.broadcast(ref(1), a, now);
+  tree.on_ihave(b, {ref(1000)}, now);
+  tree.broadcast(ref(2), a, now + 100 * ms);  // at this pace ref 1000 is minutes away
+  tree.take_outputs();
+  tree.on_tick(now + 250 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 1249 * ms);
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  tree.on_tick(now + 1250 * ms);  // the stream stopped: grafted, a second later at most
   EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u);
 }
 

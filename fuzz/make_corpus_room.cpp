@@ -112,6 +112,18 @@ pb::Frame refs_frame(bool graft, std::size_t author, std::uint64_t seq) {
   return f;
 }
 
+// An IHave in the form senders use: refs grouped by author.
+pb::Frame ihave_runs_frame(std::size_t author, std::uint64_t first, std::uint64_t count) {
+  pb::Frame f;
+  auto* run = f.mutable_ihave()->add_runs();
+  run->set_author(id_of_peer(author));
+  for (std::uint64_t seq = first; seq < first + count; ++seq) {
+    run->add_seqs(seq);
+    run->add_hops(1);
+  }
+  return f;
+}
+
 pb::Frame vector_frame(bool summary, std::size_t author, std::uint64_t seq) {
   pb::Frame f;
   auto* entry = summary ? f.mutable_summary()->add_contiguous() : f.mutable_members()->add_version_vector();
@@ -126,6 +138,7 @@ void broadcast_seeds() {
   room_script(three_linked_peers).event(1, 0, 3).event(1, 0, 1).tick(2500).event(2, 0, 2).tick(100).write("reordered-and-late");
   room_script(three_linked_peers).frame(2, refs_frame(false, 1, 1)).tick(300).tick(200).event(2, 1, 1).write("ihave-then-graft");
   room_script(three_linked_peers).say("a").frame(1, refs_frame(true, 3, 1)).write("graft-own-event");
+  room_script(three_linked_peers).frame(2, ihave_runs_frame(1, 1, 3)).tick(300).event(2, 1, 1).write("ihave-runs-then-graft");
   pb::Frame prune;
   prune.mutable_prune()->set_author(id_of_peer(0));
   room_script(three_linked_peers).event(1, 0, 1).frame(2, prune).frame(3, vector_frame(true, 0, 3)).tick(2100)

@@ -149,27 +149,36 @@ void room::request_gap_below(const event_ref& held, const peer_id& holder, std::
 }
 
 void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
-  if (msg.refs_size() > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized IHave");
+  int refs = msg.refs_size();
+  for (const auto& run : msg.runs()) refs += run.seqs_size();
+  if (refs > max_refs_per_frame) return refuse(from, errc::protocol_violation, "oversized IHave");
   const peer_id& announcer = links_.at(from).peer;
   std::vector<event_ref> missing;
   std::vector<std::uint32_t> missing_hops;
-  for (const auto& wire_ref : msg.refs()) {
-    auto ref = room_wire::from_wire(wire_ref);
-    if (!ref || ref->author == id_.id()) continue;
-    if (!delivery_.seen(ref->author, ref->seq)) {
-      missing.push_back(*ref);
-      missing_hops.push_back(std::min(wire_ref.hops(), max_hops));
-      continue;
+  auto consider = [&](const event_ref& ref, std::uint32_t wire_hops) {
+    if (ref.author == id_.id()) return;
+    if (!delivery_.seen(ref.author, ref.seq)) {
+      missing.push_back(ref);
+      missing_hops.push_back(std::min(wire_hops, max_hops));
+      return;
     }
     // Held already, but the announcer's path is shorter: make it our parent for this author.
-    auto it = recent_.find(*ref);
-    if (it == recent_.end() || !it->second.came_from || *it->second.came_from == announcer) continue;
-    const std::uint32_t via_announcer = std::min(wire_ref.hops(), max_hops) + 1;
+    auto it = recent_.find(ref);
+    if (it == recent_.end() || !it->second.came_from || *it->second.came_from == announcer) return;
+    const std::uint32_t via_announcer = std::min(wire_hops, max_hops) + 1;
     if (it->second.hops >= via_announcer + optimize_threshold) {
-      tree_.optimize(announcer, *it->second.came_from, ref->author, now.mono);
+      tree_.optimize(announcer, *it->second.came_from, ref.author, now.mono);
       it->second.hops = via_announcer;
       it->second.came_from = announcer;
     }
+  };
+  for (const auto& wire_ref : msg.refs())
+    if (auto ref = room_wire::from_wire(wire_ref)) consider(*ref, wire_ref.hops());
+  for (const auto& run : msg.runs()) {
+    const auto author = peer_id::from_bytes(run.author());
+    if (!author) continue;
+    for (int i = 0; i < run.seqs_size(); ++i)
+      if (run.seqs(i) != 0) consider({*author, seq_no{run.seqs(i)}}, i < run.hops_size() ? run.hops(i) : 0);
   }
   run_plumtree();
   if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono, missing_hops);
@@ -200,10 +209,11 @@ void room::run_plumtree() {
             pb::Frame f;
             f.mutable_prune()->set_author(room_wire::bytes_of(o.author));
             send(link->second, encode(f));
+          } else if constexpr (std::is_same_v<T, plumtree_out::ihave>) {
+            send_ihave(link->second, o.refs);
           } else {
             pb::Frame f;
-            auto* refs = std::is_same_v<T, plumtree_out::ihave> ? f.mutable_ihave()->mutable_refs()
-                                                                 : f.mutable_graft()->mutable_refs();
+            auto* refs = f.mutable_graft()->mutable_refs();
             for (std::size_t i = 0; i < o.refs.size(); ++i) {
               if (i > 0 && i % max_refs_per_frame == 0) {
                 send(link->second, encode(f));
@@ -213,14 +223,41 @@ void room::run_plumtree() {
               room_wire::to_wire(o.refs[i], *wire_ref);
               if (auto it = recent_.find(o.refs[i]); it != recent_.end()) wire_ref->set_hops(it->second.hops);
             }
-            if constexpr (std::is_same_v<T, plumtree_out::graft>)
-              if (o.author) f.mutable_graft()->set_author(room_wire::bytes_of(*o.author));
-            (std::is_same_v<T, plumtree_out::ihave> ? stats_.ihave_refs_sent : stats_.grafts_sent) += o.refs.size();
+            if (o.author) f.mutable_graft()->set_author(room_wire::bytes_of(*o.author));
+            stats_.grafts_sent += o.refs.size();
             send(link->second, encode(f));
           }
         },
         out);
   }
+}
+
+// Refs grouped by author, in the order given within each author; at most max_refs_per_frame
+// a frame.
+void room::send_ihave(link_id link, const std::vector<event_ref>& refs) {
+  stats_.ihave_refs_sent += refs.size();
+  pb::Frame f;
+  int in_frame = 0;
+  for (const event_ref& ref : refs) {
+    if (in_frame == max_refs_per_frame) {
+      send(link, encode(f));
+      f.mutable_ihave()->clear_runs();
+      in_frame = 0;
+    }
+    auto* runs = f.mutable_ihave()->mutable_runs();
+    auto run = std::find_if(runs->begin(), runs->end(),
+                            [&](const pb::AuthorRefs& r) { return r.author() == ref.author.as_string_view(); });
+    pb::AuthorRefs* target = run != runs->end() ? &*run : nullptr;
+    if (!target) {
+      target = runs->Add();
+      target->set_author(room_wire::bytes_of(ref.author));
+    }
+    target->add_seqs(ref.seq.value);
+    auto it = recent_.find(ref);
+    target->add_hops(it != recent_.end() ? it->second.hops : 0);
+    ++in_frame;
+  }
+  if (in_frame > 0) send(link, encode(f));
 }
 
 void room::remember(const event_ref& ref, pb::SignedEvent ev, std::uint32_t hops,

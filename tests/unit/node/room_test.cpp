@@ -319,5 +319,81 @@ TEST(room, a_member_flooding_the_room_is_muted_after_its_burst) {
   EXPECT_TRUE(logged);
 }
 
+// An IHave names an event b lacks (its push was lost): b grafts it from the announcer.
+// `grouped`: the form senders use (refs grouped by author); otherwise the older one.
+void expect_an_ihave_grafts_what_it_names(bool grouped) {
+  fake_network net;
+  const auto a = net.add("alice", "r");
+  const auto b = net.join("bob", a);
+  std::size_t grafted = 0;
+  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
+    if (from == b && to == a && f.has_graft()) grafted += static_cast<std::size_t>(f.graft().refs_size());
+    return from == a && to == b && (f.has_event() || f.has_ihave()) && grafted == 0;
+  };
+  net.node(a).core->say("one", net.now());
+  net.pump();
+  ASSERT_TRUE(net.node(b).all<ui_event::message>().empty());
+  const std::string author(net.node(a).id.id().as_string_view());
+  pb::Frame ihave;
+  if (grouped) {
+    auto* run = ihave.mutable_ihave()->add_runs();
+    run->set_author(author);
+    run->add_seqs(1);
+    run->add_hops(0);
+  } else {
+    auto* ref = ihave.mutable_ihave()->add_refs();
+    ref->set_author(author);
+    ref->set_seq(1);
+  }
+  net.inject(b, net.link_at(b, a), ihave);
+  net.advance(std::chrono::milliseconds(300));  // the graft timeout, not anti-entropy's period
+  EXPECT_EQ(grafted, 1u);
+  const auto got = net.node(b).all<ui_event::message>();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].text, "one");
+}
+
+TEST(room, an_ihave_grouped_by_author_grafts_the_event_it_names) { expect_an_ihave_grafts_what_it_names(true); }
+
+TEST(room, an_ihave_in_the_older_one_ref_each_form_still_grafts) { expect_an_ihave_grafts_what_it_names(false); }
+
+// The announcing side too: a's push to b is lost, c announces the event to b in its own
+// IHave (grouped by author), and b grafts it from c.
+TEST(room, a_lost_push_is_grafted_from_a_neighbour_that_announced_it) {
+  fake_network net;
+  const auto a = net.add("alice", "r");
+  const auto b = net.join("bob", a);
+  const auto c = net.join("carol", a);
+  net.connect(b, c);
+  net.node(a).core->say("one", net.now());  // floods; the duplicates settle a's tree
+  net.advance(std::chrono::milliseconds(100));
+  std::size_t grafted_from_c = 0;
+  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
+    if (from == b && to == c && f.has_graft()) grafted_from_c += static_cast<std::size_t>(f.graft().refs_size());
+    return from == a && to == b && f.has_event();
+  };
+  net.node(a).core->say("two", net.now());
+  net.pump();
+  for (int step = 0; step < 8; ++step) net.advance(std::chrono::milliseconds(50));  // IHave batching, graft timeout
+  EXPECT_EQ(grafted_from_c, 1u);
+  const auto got = net.node(b).all<ui_event::message>();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].text, "two");
+}
+
+TEST(room, an_ihave_naming_more_than_1024_refs_across_its_runs_closes_the_link) {
+  fake_network net;
+  const auto a = net.add("alice", "r");
+  const auto b = net.join("bob", a);
+  pb::Frame f;
+  for (int r = 0; r < 2; ++r) {
+    auto* run = f.mutable_ihave()->add_runs();
+    run->set_author(std::string(net.node(b).id.id().as_string_view()));
+    for (int i = 1; i <= 513; ++i) run->add_seqs(static_cast<std::uint64_t>(r * 1000 + i));
+  }
+  net.inject(a, net.link_at(a, b), f);
+  EXPECT_EQ(net.node(a).core->active_links(), 0u);
+}
+
 }  // namespace
 }  // namespace peerchat

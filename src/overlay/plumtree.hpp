@@ -36,7 +36,9 @@ namespace peerchat {
 struct event_ref {
   peer_id author;
   seq_no seq;
-  friend bool operator==(const event_ref&, const event_ref&) = default;
+  // Seq first: the refs a table holds are mostly one busy author's, so comparing the 32-byte
+  // key first compared equal keys all along a bucket's chain (2 % of a receiver's CPU).
+  friend bool operator==(const event_ref& a, const event_ref& b) { return a.seq == b.seq && a.author == b.author; }
 };
 
 }  // namespace peerchat

@@ -234,7 +234,7 @@ private:
   void deliver_and_store(std::vector<wire::verified_event> ready, bool late);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
-  void remember(const event_ref& ref, wire::pb::SignedEvent ev, std::uint32_t hops,
+  void remember(const event_ref& ref, wire::pb::SignedEvent& ev, std::uint32_t hops,
                 std::optional<peer_id> came_from);
   void run_plumtree();
   void announce(const member& m, merge_outcome outcome, const std::string& old_name);

@@ -61,6 +61,12 @@ void room::handle_event(link_id from, pb::SignedEvent sev, instant now) {
       it->second.hops = via_sender;
       it->second.came_from = sender;
     } else if (author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
+               tree_.is_parent(sender, author)) {
+      // Our parent's copy, late this once: the first copy's sender is the redundant path.
+      tree_.duplicate(*it->second.came_from, author);
+      it->second.hops = via_sender;
+      it->second.came_from = sender;
+    } else if (author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
         it->second.hops >= via_sender + optimize_threshold) {
       tree_.adopt(sender, *it->second.came_from, author, now.mono);
       it->second.hops = via_sender;

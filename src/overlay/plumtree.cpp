@@ -33,6 +33,7 @@ std::unordered_set<peer_id>& plumtree::lazy_for(const peer_id& author) {
     parent_.erase(tree_order_.front());
     highest_.erase(tree_order_.front());
     moved_at_.erase(tree_order_.front());
+    parent_pushed_at_.erase(tree_order_.front());
     tree_order_.pop_front();
   }
   tree_order_.push_back(author);
@@ -71,7 +72,13 @@ void plumtree::broadcast(const event_ref& ref, const std::optional<peer_id>& fro
   // Whoever pushed this author's event to us is upstream in its tree: it gets IHaves from us,
   // never the author's events. Pushed back, an event we got sooner by another path (a graft,
   // a repair) was a duplicate there, and the prune it caused cut us off from our parent.
-  if (from && !repaired && neighbours_.contains(*from)) take_parent(*from, ref.author);
+  if (from && !repaired && neighbours_.contains(*from)) {
+    const auto pushed = parent_pushed_at_.find(ref.author);
+    const bool parent_flows = !is_parent(*from, ref.author) && parent_.contains(ref.author) &&
+                              pushed != parent_pushed_at_.end() && now < pushed->second + cfg_.parent_hold;
+    if (!parent_flows) take_parent(*from, ref.author);
+    if (is_parent(*from, ref.author)) parent_pushed_at_.insert_or_assign(ref.author, now);
+  }
   // Only what the eager stream brought unasked counts as its progress: an event we grafted
   // (or a repair) arriving says nothing about the stream, and counting it held the next
   // missing event of that author back another graft timeout (p99 latency ~525 ms). An event

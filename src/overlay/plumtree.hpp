@@ -119,6 +119,10 @@ public:
   std::vector<plumtree_out::output> take_outputs() { return std::exchange(outputs_, {}); }
 
   bool is_eager(const peer_id& peer, const peer_id& author) const;
+  bool is_parent(const peer_id& peer, const peer_id& author) const {
+    auto it = parent_.find(author);
+    return it != parent_.end() && it->second == peer;
+  }
 
 private:
   struct announcer {
@@ -165,6 +169,11 @@ private:
   // hop order all the time, and moving on each one churned the tree: every move leaves a gap
   // to graft and duplicates that move it again (30,000 moves per node in a 10 s throughput run).
   std::unordered_map<peer_id, microseconds> moved_at_;
+  // Per author, when our parent's push last reached us first. While that is recent, another
+  // neighbour's copy arriving first does not make it our parent: under load two paths of
+  // about equal delay take turns, and following each first copy flipped the parent (and
+  // pruned both paths) in a storm of grafts.
+  std::unordered_map<peer_id, microseconds> parent_pushed_at_;
   bool may_move(const peer_id& author, microseconds now);
   std::unordered_map<peer_id, std::vector<event_ref>> lazy_queue_;
   std::optional<microseconds> lazy_flush_at_;

@@ -153,14 +153,32 @@ TEST_F(plumtree_test, a_parent_whose_push_crossed_our_prune_is_grafted_back) {
   tree.broadcast(ref(1), b, now);
   tree.duplicate(a, author);  // a's copy came second: pruned
   tree.take_outputs();
-  tree.broadcast(ref(2), a, now + 20 * ms);  // a pushed this before our prune got there
+  // b has been silent for the parent hold; a pushed this before our prune got there.
+  tree.broadcast(ref(2), a, now + 1100 * ms);
   const auto grafts = only<plumtree_out::graft>(tree.take_outputs());
   ASSERT_EQ(grafts.size(), 1u);
   EXPECT_EQ(grafts[0].to, a);
   EXPECT_TRUE(grafts[0].refs.empty());
   EXPECT_EQ(grafts[0].author, author) << "a, which holds us lazy now, pushes to us again";
-  tree.broadcast(ref(3), a, now + 40 * ms);
+  tree.broadcast(ref(3), a, now + 1140 * ms);
   EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty()) << "once is enough";
+}
+
+TEST_F(plumtree_test, a_first_copy_from_another_neighbour_does_not_take_over_while_the_parent_pushes) {
+  tree.broadcast(ref(1), b, now);
+  tree.take_outputs();
+  tree.broadcast(ref(2), a, now + 20 * ms);  // a's path was quicker this once
+  EXPECT_TRUE(tree.is_parent(b, author)) << "b pushed 20 ms ago: it stays our parent";
+  EXPECT_FALSE(tree.is_parent(a, author));
+  EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty());
+  EXPECT_FALSE(tree.is_eager(b, author)) << "still upstream: we only announce to it";
+}
+
+TEST_F(plumtree_test, a_parent_silent_for_the_hold_gives_way_to_the_first_copy) {
+  tree.broadcast(ref(1), b, now);
+  tree.broadcast(ref(2), a, now + 1001 * ms);
+  EXPECT_TRUE(tree.is_parent(a, author));
+  EXPECT_FALSE(tree.is_parent(b, author));
 }
 
 TEST_F(plumtree_test, adopting_a_neighbour_we_had_pruned_grafts_it_back) {

@@ -54,26 +54,24 @@ void room::handle_event(link_id from, pb::SignedEvent sev, instant now) {
     // Late but over fewer links: the sender is our usual parent, late this once because it
     // was repaired itself. Pruning it would leave us on the detour we took meanwhile.
     auto it = recent_.find({author, header->seq});
+    recent_event* ours = author != id_.id() && it != recent_.end() ? &it->second : nullptr;
+    const bool another_came_first = ours && ours->came_from && *ours->came_from != sender;
     const std::uint32_t via_sender = std::min(sev.hops(), max_hops);
-    if (author != id_.id() && it != recent_.end() && !it->second.came_from) {
+    if (ours && !ours->came_from) {
       // Our copy was a repair (a batch); this is the tree's push, late: its sender is most
       // likely our parent, and a prune would leave us none.
-      it->second.hops = via_sender;
-      it->second.came_from = sender;
-    } else if (author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
-               tree_.is_parent(sender, author)) {
+    } else if (another_came_first && tree_.is_parent(sender, author)) {
       // Our parent's copy, late this once: the first copy's sender is the redundant path.
-      tree_.duplicate(*it->second.came_from, author);
-      it->second.hops = via_sender;
-      it->second.came_from = sender;
-    } else if (author != id_.id() && it != recent_.end() && it->second.came_from && *it->second.came_from != sender &&
-        it->second.hops >= via_sender + optimize_threshold) {
-      tree_.adopt(sender, *it->second.came_from, author, now.mono);
-      it->second.hops = via_sender;
-      it->second.came_from = sender;
+      tree_.duplicate(*ours->came_from, author);
+    } else if (another_came_first && ours->hops >= via_sender + optimize_threshold) {
+      tree_.adopt(sender, *ours->came_from, author, now.mono);
     } else {
       tree_.duplicate(sender, author);
+      return run_plumtree();
     }
+    // The sender is our parent for this author from now on.
+    ours->hops = via_sender;
+    ours->came_from = sender;
     return run_plumtree();
   }
   if (muted(author, now)) {

@@ -133,10 +133,11 @@ class json_frontend final : public frontend {
 public:
   void show(const ui_event_t& event) override {
     line_.clear();
+    const std::int64_t ts_us = wall_us();
     const auto* message = std::get_if<ui_event::message>(&event);
-    if (!message || !append_message_line(line_, *message, wall_us())) {
+    if (!message || !append_message_line(line_, *message, ts_us)) {
       json j = to_json(event);
-      j["ts_us"] = wall_us();
+      j["ts_us"] = ts_us;
       // Invalid UTF-8 from a peer is replaced, never allowed to abort the node.
       line_ = j.dump(-1, ' ', false, json::error_handler_t::replace);
     }

@@ -3,6 +3,7 @@
 #include "fuzz/fuzz_input.hpp"
 #include "fuzz/make_corpus.hpp"
 #include "fuzz/room_driver.hpp"
+#include "node/room_wire.hpp"
 
 namespace peerchat::fuzz {
 namespace {
@@ -224,6 +225,8 @@ void relay_seeds() {
     r->set_nonce(from * 100 + to);
     r->set_bulk(bulk);
     request.SerializeToString(r->mutable_frame());
+    const auto sig = identity::from_seed({static_cast<std::uint8_t>(from + 1)}).sign(room_wire::relayed_signed_part(*r));
+    r->set_signature(sig.data(), sig.size());
     return f;
   };
   room_script(three_linked_peers).frame(1, relayed(1, 7, false)).frame(2, relayed(7, 1, true))

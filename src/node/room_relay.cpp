@@ -1,8 +1,9 @@
 // Frames between members that hold no link to each other (NAT, firewalls, a full view): each
 // goes in a Relayed envelope to the member if we are linked to it, else along the link that
 // member's own frames last came by, else (small frames only) to every neighbour. Relays learn
-// those routes from the envelopes' `from`, so the first exchange floods and the rest follow
-// one path. File data (bulk) is never flooded: without a route it is dropped and re-asked.
+// those routes from the envelopes' `from`, which its sender signs and every relay checks, so
+// the first exchange floods and the rest follow one path. File data (bulk) is never flooded:
+// without a route it is dropped and re-asked.
 #include <fmt/format.h>
 #include <sodium.h>
 
@@ -34,6 +35,8 @@ void room::send_to_member(const peer_id& to, const pb::Frame& frame, bool bulk) 
   r->set_nonce(nonce);
   frame.SerializeToString(r->mutable_frame());
   r->set_bulk(bulk);
+  const signature sig = id_.sign(room_wire::relayed_signed_part(*r));
+  r->set_signature(sig.data(), sig.size());
   if (!bulk) first_sight(fmt::format("r{}", nonce));
   forward(to, envelope, std::nullopt, bulk);
 }
@@ -60,6 +63,10 @@ void room::handle_relayed(link_id from, const pb::Relayed& msg) {
   auto sender = peer_id::from_bytes(msg.from());
   if (!to || !sender || msg.frame().size() > cfg_.max_frame_bytes)
     return refuse(from, errc::protocol_violation, "malformed relayed frame");
+  // Checked before the nonce is marked seen: a forged copy must not shadow the real one.
+  // The neighbour that passed it on checked it too, so a bad one is that neighbour's doing.
+  if (!verify_signature(*sender, room_wire::relayed_signed_part(msg), msg.signature()))
+    return refuse(from, errc::protocol_violation, "relayed frame not signed by its sender");
   if (!msg.bulk() && !first_sight(fmt::format("r{}", msg.nonce()))) return;
   learn_route(*sender, from, instant{relay_clock_, {}});
   if (*to != id_.id()) {

@@ -1,11 +1,14 @@
-// Conversions between the room core's types and wire messages, shared by room*.cpp only.
+// Conversions between the room core's types and wire messages, shared by room*.cpp (and the
+// fuzz corpus, which signs what a member would).
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "crypto/identity.hpp"
 #include "membership/member_table.hpp"
 #include "overlay/plumtree.hpp"
 #include "proto/peerchat.pb.h"
@@ -21,6 +24,22 @@ inline std::shared_ptr<const std::string> encode(const wire::pb::Frame& frame) {
 }
 
 inline std::string bytes_of(const peer_id& id) { return std::string(id.as_string_view()); }
+
+// What a Relayed envelope's `from` signs: everything but the ttl, which relays lower; the
+// frame by its hash, so a file chunk is read once more, not copied.
+inline std::string relayed_signed_part(const wire::pb::Relayed& r) {
+  constexpr std::string_view tag{"peerchat relayed v1\0", 20};
+  std::string out;
+  out.reserve(tag.size() + r.to().size() + r.from().size() + 8 + 1 + 32);
+  out += tag;
+  out += r.to();
+  out += r.from();
+  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((r.nonce() >> (8 * byte)) & 0xff);
+  out += static_cast<char>(r.bulk() ? 1 : 0);
+  const auto frame_hash = content_hash(r.frame());
+  out.append(reinterpret_cast<const char*>(frame_hash.data()), frame_hash.size());
+  return out;
+}
 
 // The frames of file transfer, which the room hands to src/files (action::file_frame).
 inline bool is_file_frame(const wire::pb::Frame& f) {

@@ -29,6 +29,7 @@ struct peer_node {
   std::vector<ui_event_t> events;
   std::vector<std::string> logs;
   std::vector<std::string> dials;
+  std::vector<action::file_frame> file_frames;  // transfer frames for this node's files layer
   std::optional<std::error_code> finished;
   // History, for nodes created with_store.
   bool with_store = false;
@@ -196,6 +197,8 @@ private:
         if (addr_of(j) == g->addr && !node(j).finished) node(j).core->on_datagram(*g->bytes, now());
     } else if (auto* e = std::get_if<action::emit>(&a)) {
       n.events.push_back(e->event);
+    } else if (auto* ff = std::get_if<action::file_frame>(&a)) {
+      n.file_frames.push_back(std::move(*ff));
     } else if (auto* l = std::get_if<action::log>(&a)) {
       n.logs.push_back(l->line);
     } else if (auto* f = std::get_if<action::finished>(&a)) {

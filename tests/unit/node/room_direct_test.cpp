@@ -130,5 +130,75 @@ TEST(room_direct, a_message_signed_by_someone_else_is_dropped) {
   EXPECT_FALSE(t.net.node(t.c).logs.empty());
 }
 
+
+// File transfer frames between members without a link go in Relayed envelopes, which their
+// sender signs: a relay that believed any `from` would route the named member's traffic to
+// whoever claimed it, and the recipient would serve requests in the other's name.
+pb::Frame chunk_request() {
+  pb::Frame f;
+  f.mutable_file_request()->set_file_id(std::string(32, 'f'));
+  f.mutable_file_request()->add_chunks(3);
+  return f;
+}
+
+TEST(room_relay, a_file_frame_without_a_link_is_relayed_and_arrives_from_its_sender) {
+  chain t;
+  int envelopes = 0;
+  t.net.drop_frame = [&](std::size_t, std::size_t, const pb::Frame& f) {
+    envelopes += f.has_relayed();
+    return false;
+  };
+  t.net.node(t.b).core->send_to_member(t.net.node(t.c).id.id(), chunk_request(), /*bulk=*/false);
+  t.net.pump();
+  EXPECT_EQ(envelopes, 2) << "b to a, a to c";
+  const auto& got = t.net.node(t.c).file_frames;
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].from, t.net.node(t.b).id.id());
+  ASSERT_EQ(got[0].frame.file_request().chunks_size(), 1);
+  EXPECT_EQ(got[0].frame.file_request().chunks(0), 3u);
+  EXPECT_EQ(t.net.node(t.a).core->active_links(), 2u);
+}
+
+// b claims to be carol in an envelope for alice: alice refuses it and drops b's link.
+void expect_a_forged_envelope_is_refused(bool signed_by_b) {
+  chain t;
+  pb::Frame f;
+  auto* r = f.mutable_relayed();
+  r->set_to(std::string(t.net.node(t.a).id.id().as_string_view()));
+  r->set_from(std::string(t.net.node(t.c).id.id().as_string_view()));
+  r->set_ttl(3);
+  r->set_nonce(42);
+  r->set_frame(chunk_request().SerializeAsString());
+  if (signed_by_b) {
+    const auto sig = t.net.node(t.b).id.sign("anything b can sign");
+    r->set_signature(sig.data(), sig.size());
+  }
+  t.net.inject(t.a, t.net.link_at(t.a, t.b), f);
+  EXPECT_TRUE(t.net.node(t.a).file_frames.empty()) << "not served in carol's name";
+  EXPECT_EQ(t.net.node(t.a).core->active_links(), 1u) << "b's link is dropped, carol's stays";
+}
+
+TEST(room_relay, an_envelope_claiming_another_sender_is_refused) { expect_a_forged_envelope_is_refused(true); }
+
+TEST(room_relay, an_unsigned_envelope_is_refused) { expect_a_forged_envelope_is_refused(false); }
+
+// A relay checks too: it neither passes a forged envelope on nor learns a route from it.
+TEST(room_relay, a_relay_does_not_pass_on_an_envelope_its_sender_did_not_sign) {
+  chain t;
+  std::string genuine;
+  t.net.drop_frame = [&](std::size_t from, std::size_t, const pb::Frame& f) {
+    if (from == t.b && f.has_relayed()) genuine = f.SerializeAsString();
+    return false;
+  };
+  t.net.node(t.b).core->send_to_member(t.net.node(t.c).id.id(), chunk_request(), false);
+  t.net.pump();
+  ASSERT_FALSE(genuine.empty());
+  pb::Frame tampered;
+  ASSERT_TRUE(tampered.ParseFromString(genuine));
+  tampered.mutable_relayed()->set_nonce(tampered.relayed().nonce() + 1);  // a fresh nonce, the old signature
+  t.net.inject(t.a, t.net.link_at(t.a, t.b), tampered);
+  EXPECT_EQ(t.net.node(t.c).file_frames.size(), 1u) << "only the genuine one reached carol";
+}
+
 }  // namespace
 }  // namespace peerchat

@@ -113,7 +113,7 @@ pb::Frame refs_frame(bool graft, std::size_t author, std::uint64_t seq) {
   return f;
 }
 
-// An IHave in the form senders use: refs grouped by author.
+// An IHave in the form senders use: refs grouped by author, each with how long it was held.
 pb::Frame ihave_runs_frame(std::size_t author, std::uint64_t first, std::uint64_t count) {
   pb::Frame f;
   auto* run = f.mutable_ihave()->add_runs();
@@ -121,6 +121,7 @@ pb::Frame ihave_runs_frame(std::size_t author, std::uint64_t first, std::uint64_
   for (std::uint64_t seq = first; seq < first + count; ++seq) {
     run->add_seqs(seq);
     run->add_hops(1);
+    run->add_held_ms(40);
   }
   return f;
 }

@@ -77,7 +77,9 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
       rng_(seed),
       swim_(swim_settings(cfg), id.id(), seed ^ 0x5bd1e995u),
-      tree_(plumtree_config{}),
+      // Each node's own phase of the IHave beat.
+      tree_(plumtree_config{.ihave_phase = microseconds(static_cast<std::int64_t>(
+                                (seed ^ 0x9e3779b9u) % static_cast<std::uint64_t>(plumtree_config{}.ihave_beat.count())))}),
       event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members) {
   note_name(id.id(), cfg.name);
 }

@@ -194,7 +194,7 @@ private:
   void admit_or_refuse(link_id link, link_state& ls, const wire::pb::Hello& hello, instant now);
   void handle_event(link_id from, wire::pb::SignedEvent ev, instant now);
   void handle_ihave(link_id from, const wire::pb::IHave& msg, instant now);
-  void send_ihave(link_id link, std::vector<event_ref> refs);
+  void send_ihave(link_id link, const plumtree_out::ihave& batch);
   void handle_graft(link_id from, const wire::pb::Graft& msg);
   void handle_summary(link_id from, const wire::pb::Summary& msg, instant now);
   void handle_digest(link_id from, const wire::pb::SummaryDigest& msg);

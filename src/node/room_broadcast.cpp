@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
@@ -161,11 +162,13 @@ void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
   const peer_id& announcer = links_.at(from).peer;
   std::vector<event_ref> missing;
   std::vector<std::uint32_t> missing_hops;
-  auto consider = [&](const event_ref& ref, std::uint32_t wire_hops) {
+  std::vector<microseconds> missing_held;
+  auto consider = [&](const event_ref& ref, std::uint32_t wire_hops, std::uint32_t held_ms) {
     if (ref.author == id_.id()) return;
     if (!delivery_.seen(ref.author, ref.seq)) {
       missing.push_back(ref);
       missing_hops.push_back(std::min(wire_hops, max_hops));
+      missing_held.push_back(std::chrono::milliseconds{held_ms});
       return;
     }
     // Held already, but the announcer's path is shorter: make it our parent for this author.
@@ -179,15 +182,17 @@ void room::handle_ihave(link_id from, const pb::IHave& msg, instant now) {
     }
   };
   for (const auto& wire_ref : msg.refs())
-    if (auto ref = room_wire::from_wire(wire_ref)) consider(*ref, wire_ref.hops());
+    if (auto ref = room_wire::from_wire(wire_ref)) consider(*ref, wire_ref.hops(), 0);
   for (const auto& run : msg.runs()) {
     const auto author = peer_id::from_bytes(run.author());
     if (!author) continue;
     for (int i = 0; i < run.seqs_size(); ++i)
-      if (run.seqs(i) != 0) consider({*author, seq_no{run.seqs(i)}}, i < run.hops_size() ? run.hops(i) : 0);
+      if (run.seqs(i) != 0)
+        consider({*author, seq_no{run.seqs(i)}}, i < run.hops_size() ? run.hops(i) : 0,
+                 i < run.held_ms_size() ? run.held_ms(i) : 0);
   }
   run_plumtree();
-  if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono, missing_hops);
+  if (!missing.empty()) tree_.on_ihave(announcer, missing, now.mono, missing_hops, /*announced=*/true, missing_held);
 }
 
 void room::handle_graft(link_id from, const pb::Graft& msg) {
@@ -216,7 +221,7 @@ void room::run_plumtree() {
             f.mutable_prune()->set_author(room_wire::bytes_of(o.author));
             send(link->second, encode(f));
           } else if constexpr (std::is_same_v<T, plumtree_out::ihave>) {
-            send_ihave(link->second, std::move(o.refs));
+            send_ihave(link->second, o);
           } else {
             pb::Frame f;
             auto* refs = f.mutable_graft()->mutable_refs();
@@ -240,15 +245,20 @@ void room::run_plumtree() {
 
 // Refs grouped by author, in the order given within each author; at most max_refs_per_frame
 // a frame.
-void room::send_ihave(link_id link, std::vector<event_ref> refs) {
+void room::send_ihave(link_id link, const plumtree_out::ihave& batch) {
+  const auto& refs = batch.refs;
   stats_.ihave_refs_sent += refs.size();
   // Usually one author's stream, already together; sorting keeps a batch of many authors
   // linear to group instead of a search of the frame's runs per ref.
-  std::stable_sort(refs.begin(), refs.end(), [](const event_ref& a, const event_ref& b) { return a.author < b.author; });
+  std::vector<std::uint32_t> order(refs.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return refs[a].author < refs[b].author; });
   pb::Frame f;
   pb::AuthorRefs* run = nullptr;
   int in_frame = 0;
-  for (const event_ref& ref : refs) {
+  for (const std::uint32_t i : order) {
+    const event_ref& ref = refs[i];
     if (in_frame == max_refs_per_frame) {
       send(link, encode(f));
       f.mutable_ihave()->clear_runs();
@@ -262,6 +272,9 @@ void room::send_ihave(link_id link, std::vector<event_ref> refs) {
     run->add_seqs(ref.seq.value);
     auto it = recent_.find(ref);
     run->add_hops(it != recent_.end() ? it->second.hops : 0);
+    const auto held = i < batch.held.size() ? std::chrono::duration_cast<std::chrono::milliseconds>(batch.held[i])
+                                            : std::chrono::milliseconds{0};
+    run->add_held_ms(static_cast<std::uint32_t>(std::max<std::int64_t>(held.count(), 0)));
     ++in_frame;
   }
   if (in_frame > 0) send(link, encode(f));

@@ -53,8 +53,19 @@ struct std::hash<peerchat::event_ref> {
 namespace peerchat {
 
 struct plumtree_config {
-  microseconds ihave_delay{20'000};      // IHaves are batched this long: fewer, fuller frames
-  microseconds graft_timeout{250'000};   // an announced event may lag its IHave this much
+  // IHaves are batched and sent on a beat of this period: fewer, fuller frames. Each ref says
+  // how long we held it before the frame left, and the receiver waits that much less, so
+  // batching does not delay repairs (up to half the graft timeout).
+  microseconds ihave_beat{100'000};
+  // Where in the beat this node sends (the owner draws it at random): a delay counted from
+  // each event's arrival made the whole room's IHaves for a line land together, a fixed time
+  // later, on top of the next line (at 10 lines/s, 100 ms apart, N=200's p99 rose 49 -> 54 ms).
+  microseconds ihave_phase{0};
+  // An IHave never leaves sooner than this after its event came: while a flood's eager copies
+  // are still on their way, an early IHave moved parents around (with 3 ms of jitter per
+  // frame, one node of ten was left to graft, 250 ms late).
+  microseconds ihave_min_hold{20'000};
+  microseconds graft_timeout{250'000};   // an announced event may lag its announcer's copy this much
   microseconds graft_retry{150'000};     // then ask the next announcer after this
   microseconds parent_hold{1'000'000};   // an author's parent, once moved, stays this long
   std::size_t max_missing = 8192;
@@ -64,7 +75,11 @@ struct plumtree_config {
 
 namespace plumtree_out {
 struct push { peer_id to; event_ref ref; };             // send the event itself
-struct ihave { peer_id to; std::vector<event_ref> refs; };
+struct ihave {
+  peer_id to;
+  std::vector<event_ref> refs;
+  std::vector<microseconds> held;  // parallel to refs: how long we held each before announcing it
+};
 struct graft {
   peer_id to;
   std::vector<event_ref> refs;
@@ -98,8 +113,12 @@ public:
   // takes the shortest path offered, not the first.
   // `announced`: `from` sent an IHave (rather than a later event that showed a gap); one from
   // our parent for that author, which should have pushed it, is grafted at once.
+  // `held[i]`, when given, is how long `from` held missing[i] before announcing it: for the
+  // next event of an author's stream, the graft timeout counts from when the announcer got
+  // its copy, not from its batched IHave.
   void on_ihave(const peer_id& from, const std::vector<event_ref>& missing, microseconds now,
-                const std::vector<std::uint32_t>& hops = {}, bool announced = true);
+                const std::vector<std::uint32_t>& hops = {}, bool announced = true,
+                const std::vector<microseconds>& held = {});
   // True while an announced event is awaited (a graft is or will be under way for it).
   bool awaits(const event_ref& ref) const { return missing_.contains(ref); }
   // `from` wants these: it becomes eager, and each ref becomes a push (if the caller has it).
@@ -139,7 +158,8 @@ private:
     bool asked = false;        // a graft went out for it: its arrival may be the answer
   };
 
-  void flush_lazy();
+  void flush_lazy(microseconds now);
+  microseconds next_beat(microseconds at) const;
   void set_deadline(missing& m, const event_ref& ref, microseconds at);
   void forget_missing(std::unordered_map<event_ref, missing>::iterator it);
   std::unordered_set<peer_id>& lazy_for(const peer_id& author);
@@ -175,7 +195,11 @@ private:
   // pruned both paths) in a storm of grafts.
   std::unordered_map<peer_id, microseconds> parent_pushed_at_;
   bool may_move(const peer_id& author, microseconds now);
-  std::unordered_map<peer_id, std::vector<event_ref>> lazy_queue_;
+  struct queued_ref {
+    event_ref ref;
+    microseconds since;  // when we got it
+  };
+  std::unordered_map<peer_id, std::vector<queued_ref>> lazy_queue_;
   std::optional<microseconds> lazy_flush_at_;
   std::unordered_map<event_ref, missing> missing_;
   // missing_ by deadline. A lagging receiver awaits thousands of refs, and walking them all

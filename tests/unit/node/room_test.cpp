@@ -319,19 +319,29 @@ TEST(room, a_member_flooding_the_room_is_muted_after_its_burst) {
   EXPECT_TRUE(logged);
 }
 
+// a says "one"; everything a sends b is lost until b grafts (counted in `grafted`).
+struct lost_push {
+  fake_network net;
+  std::size_t a = net.add("alice", "r");
+  std::size_t b = net.join("bob", a);
+  std::size_t grafted = 0;
+  lost_push() {
+    net.drop_frame = [this](std::size_t from, std::size_t to, const pb::Frame& f) {
+      if (from == b && to == a && f.has_graft()) grafted += static_cast<std::size_t>(f.graft().refs_size());
+      return from == a && to == b && (f.has_event() || f.has_ihave()) && grafted == 0;
+    };
+    net.node(a).core->say("one", net.now());
+    net.pump();
+  }
+};
+
 // An IHave names an event b lacks (its push was lost): b grafts it from the announcer.
 // `grouped`: the form senders use (refs grouped by author); otherwise the older one.
 void expect_an_ihave_grafts_what_it_names(bool grouped) {
-  fake_network net;
-  const auto a = net.add("alice", "r");
-  const auto b = net.join("bob", a);
-  std::size_t grafted = 0;
-  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
-    if (from == b && to == a && f.has_graft()) grafted += static_cast<std::size_t>(f.graft().refs_size());
-    return from == a && to == b && (f.has_event() || f.has_ihave()) && grafted == 0;
-  };
-  net.node(a).core->say("one", net.now());
-  net.pump();
+  lost_push t;
+  auto& net = t.net;
+  const auto a = t.a, b = t.b;
+  std::size_t& grafted = t.grafted;
   ASSERT_TRUE(net.node(b).all<ui_event::message>().empty());
   const std::string author(net.node(a).id.id().as_string_view());
   pb::Frame ihave;
@@ -357,16 +367,25 @@ TEST(room, an_ihave_grouped_by_author_grafts_the_event_it_names) { expect_an_iha
 
 TEST(room, an_ihave_in_the_older_one_ref_each_form_still_grafts) { expect_an_ihave_grafts_what_it_names(false); }
 
+// a, b and c all linked; a said "one", which flooded, and the duplicates settled a's tree.
+struct settled_triangle {
+  fake_network net;
+  std::size_t a = net.add("alice", "r");
+  std::size_t b = net.join("bob", a);
+  std::size_t c = net.join("carol", a);
+  settled_triangle() {
+    net.connect(b, c);
+    net.node(a).core->say("one", net.now());
+    net.advance(std::chrono::milliseconds(100));
+  }
+};
+
 // The announcing side too: a's push to b is lost, c announces the event to b in its own
 // IHave (grouped by author), and b grafts it from c.
 TEST(room, a_lost_push_is_grafted_from_a_neighbour_that_announced_it) {
-  fake_network net;
-  const auto a = net.add("alice", "r");
-  const auto b = net.join("bob", a);
-  const auto c = net.join("carol", a);
-  net.connect(b, c);
-  net.node(a).core->say("one", net.now());  // floods; the duplicates settle a's tree
-  net.advance(std::chrono::milliseconds(100));
+  settled_triangle t;
+  auto& net = t.net;
+  const auto a = t.a, b = t.b, c = t.c;
   std::size_t grafted_from_c = 0;
   net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
     if (from == b && to == c && f.has_graft()) grafted_from_c += static_cast<std::size_t>(f.graft().refs_size());
@@ -379,6 +398,48 @@ TEST(room, a_lost_push_is_grafted_from_a_neighbour_that_announced_it) {
   const auto got = net.node(b).all<ui_event::message>();
   ASSERT_EQ(got.size(), 2u);
   EXPECT_EQ(got[1].text, "two");
+}
+
+// IHaves are batched; each ref says how long its announcer held it, and the graft wait
+// counts from then (250 ms graft timeout - 100 ms held).
+TEST(room, an_ihave_naming_a_ref_held_100_ms_grafts_it_150_ms_later) {
+  lost_push t;
+  auto& net = t.net;
+  const auto a = t.a, b = t.b;
+  std::size_t& grafted = t.grafted;
+  pb::Frame ihave;
+  auto* run = ihave.mutable_ihave()->add_runs();
+  run->set_author(std::string(net.node(a).id.id().as_string_view()));
+  run->add_seqs(1);
+  run->add_hops(0);
+  run->add_held_ms(100);
+  net.inject(b, net.link_at(b, a), ihave);
+  net.advance(std::chrono::milliseconds(140));
+  EXPECT_EQ(grafted, 0u);
+  net.advance(std::chrono::milliseconds(10));
+  EXPECT_EQ(grafted, 1u);
+  ASSERT_EQ(net.node(b).all<ui_event::message>().size(), 1u);
+}
+
+// The announcing side: a real node's IHave carries, per ref, how long it held it.
+TEST(room, an_ihave_says_how_long_its_announcer_held_each_ref) {
+  settled_triangle t;
+  auto& net = t.net;
+  const auto a = t.a;
+  std::vector<pb::AuthorRefs> runs;
+  net.drop_frame = [&](std::size_t from, std::size_t, const pb::Frame& f) {
+    if (from != a && f.has_ihave())
+      for (const auto& r : f.ihave().runs()) runs.push_back(r);
+    return false;
+  };
+  net.node(a).core->say("two", net.now());
+  net.pump();
+  for (int step = 0; step < 4; ++step) net.advance(std::chrono::milliseconds(50));
+  ASSERT_FALSE(runs.empty()) << "b or c announces a's event to the other";
+  for (const auto& r : runs) {
+    ASSERT_EQ(r.held_ms_size(), r.seqs_size());
+    for (auto held : r.held_ms()) EXPECT_LE(held, 150u) << "held until the next beat (ticks every 50 ms here)";
+  }
 }
 
 TEST(room, an_ihave_naming_more_than_1024_refs_across_its_runs_closes_the_link) {

@@ -35,6 +35,19 @@ struct plumtree_test : testing::Test {
     for (const auto& p : {a, b, c}) tree.neighbor_up(p);
   }
   event_ref ref(std::uint64_t seq, peer_id who = author) { return {who, seq_no{seq}}; }
+  // The author's stream is quiet at `seq`: it came from a a second ago and was announced.
+  void held_up_to(std::uint64_t seq) {
+    tree.broadcast(ref(seq), a, now - 1000 * ms);
+    tree.on_tick(now - 500 * ms);
+    tree.take_outputs();
+  }
+  // Exactly one graft goes out at `at` after `now`, and none a millisecond before.
+  void expect_one_graft_at(microseconds at) {
+    tree.on_tick(now + at - 1 * ms);
+    EXPECT_TRUE(only<plumtree_out::graft>(tree.take_outputs()).empty()) << "not before " << at.count() << " us";
+    tree.on_tick(now + at);
+    EXPECT_EQ(only<plumtree_out::graft>(tree.take_outputs()).size(), 1u) << "at " << at.count() << " us";
+  }
 };
 
 TEST_F(plumtree_test, an_authors_first_event_goes_in_full_to_every_neighbour_but_its_sender) {
@@ -50,7 +63,7 @@ TEST_F(plumtree_test, the_neighbour_that_pushed_an_authors_event_gets_only_ihave
       << "pushed back to a, a duplicate there would prune us off our parent";
   EXPECT_FALSE(tree.is_eager(a, author));
   EXPECT_TRUE(tree.is_eager(a, other_author));
-  tree.on_tick(now + 100 * ms);
+  tree.on_tick(now + 1 * ms + plumtree_config{}.ihave_beat);
   const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
   ASSERT_EQ(ihaves.size(), 1u);
   EXPECT_EQ(ihaves[0].to, a) << "announced what it did not send us";
@@ -114,13 +127,71 @@ TEST_F(plumtree_test, lazy_neighbours_get_the_ref_in_one_ihave_after_the_delay) 
   tree.broadcast(ref(1), a, now);
   tree.broadcast(ref(2), a, now + 5 * ms);
   EXPECT_TRUE(only<plumtree_out::ihave>(tree.take_outputs()).empty());
-  const microseconds delay = plumtree_config{}.ihave_delay;
+  const microseconds delay = plumtree_config{}.ihave_beat;
   ASSERT_EQ(tree.next_deadline(), now + delay);
   tree.on_tick(now + delay);
   const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
   ASSERT_EQ(ihaves.size(), 1u);
   EXPECT_EQ(ihaves[0].to, c);
   EXPECT_EQ(ihaves[0].refs.size(), 2u);
+}
+
+TEST_F(plumtree_test, an_ihave_says_how_long_each_ref_waited_in_the_batch) {
+  tree.on_prune(c, author);
+  tree.broadcast(ref(1), a, now);
+  tree.broadcast(ref(2), a, now + 30 * ms);
+  tree.take_outputs();
+  tree.on_tick(now + 100 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].held, (std::vector<microseconds>{100 * ms, 70 * ms}));
+}
+
+// A node whose beat is 30 ms into every 100 ms, with b lazy for the author.
+struct plumtree_beat : testing::Test {
+  plumtree tree{plumtree_config{.ihave_phase = microseconds{30'000}}};
+  const microseconds now{1'000'000};  // a whole number of beats
+  void SetUp() override {
+    tree.neighbor_up(a);
+    tree.neighbor_up(b);
+    tree.on_prune(b, author);
+  }
+};
+
+TEST_F(plumtree_beat, an_ihave_waits_at_least_the_minimum_hold_even_with_a_beat_just_ahead) {
+  tree.broadcast({author, seq_no{1}}, a, now + 25 * ms);  // the beat at +30 is too soon
+  EXPECT_EQ(tree.next_deadline(), now + 130 * ms);
+}
+
+TEST_F(plumtree_beat, a_node_flushes_its_ihaves_at_its_own_phase_of_the_beat) {
+  tree.broadcast({author, seq_no{1}}, a, now + 10 * ms);
+  ASSERT_EQ(tree.next_deadline(), now + 30 * ms) << "the first beat 20 ms on, not 100 ms after the event";
+  tree.take_outputs();
+  tree.on_tick(now + 30 * ms);
+  const auto ihaves = only<plumtree_out::ihave>(tree.take_outputs());
+  ASSERT_EQ(ihaves.size(), 1u);
+  EXPECT_EQ(ihaves[0].held, std::vector<microseconds>{20 * ms});
+}
+
+// Batching IHaves must not delay repairs: the announcer held the ref 80 ms before its IHave
+// left, so the eager copy has had 80 ms of its 250 already.
+TEST_F(plumtree_test, the_graft_wait_counts_from_when_the_announcer_got_its_copy) {
+  held_up_to(4);
+  tree.on_ihave(b, {ref(5)}, now, {}, true, {80 * ms});
+  expect_one_graft_at(170 * ms);
+}
+
+TEST_F(plumtree_test, an_announcer_cannot_cut_the_graft_wait_below_half) {
+  tree.on_ihave(b, {ref(1)}, now, {}, true, {10'000 * ms});
+  expect_one_graft_at(125 * ms);
+}
+
+// Further ahead than the next event, our eager copy may be queued behind the ones before
+// it: the full timeout lets on_tick see the stream still arriving.
+TEST_F(plumtree_test, a_ref_ahead_of_the_next_event_waits_the_full_timeout) {
+  held_up_to(4);
+  tree.on_ihave(b, {ref(6)}, now, {}, true, {80 * ms});
+  expect_one_graft_at(250 * ms);
 }
 
 TEST_F(plumtree_test, an_announced_event_that_does_not_arrive_is_grafted_from_the_announcer) {

@@ -59,9 +59,15 @@ std::optional<std::uint64_t> room_driver::last_ping_nonce(std::size_t i) const {
 }
 
 void room_driver::link_up(link_id link, std::size_t peer, bool we_dialed) {
+  if (!live_links_.insert(link).second) return;
   session_exporter exporter{};  // one per link, as each TLS session has its own
   exporter[0] = static_cast<std::uint8_t>(link);
   core_->on_link_up(link, this->peer(peer).id(), we_dialed ? addr_of(peer) : "", "127.0.0.1", exporter, now_);
+}
+
+void room_driver::link_down(link_id link, std::error_code why) {
+  live_links_.erase(link);
+  core_->on_link_down(link, why, now_);
 }
 
 void room_driver::settle() {
@@ -75,7 +81,7 @@ void room_driver::perform(room_action& a) {
   if (auto* s = std::get_if<action::send>(&a)) {
     check_frame(*s->bytes);
   } else if (auto* c = std::get_if<action::close>(&a)) {
-    core_->on_link_down(c->link, c->reason, now_);
+    link_down(c->link, c->reason);
   } else if (auto* d = std::get_if<action::datagram>(&a)) {
     check_datagram(*d->bytes);
   } else if (std::holds_alternative<action::finished>(a)) {

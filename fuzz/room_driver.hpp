@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -63,8 +65,11 @@ public:
   void settle();
 
   // A link to `peer` finished TLS (we dialed its address, or it dialed us); the one place that
-  // speaks room::on_link_up, so a change of that signature is fixed here only.
+  // speaks room::on_link_up, so a change of that signature is fixed here only. Like the node,
+  // which numbers links from a counter, it never reuses a live link's id: that is ignored.
   void link_up(link_id link, std::size_t peer, bool we_dialed);
+  // The link closed (by the peer, or by the room's own close action).
+  void link_down(link_id link, std::error_code why);
 
   // What honest peers send, so inputs can reach past the hello and the signature checks.
   static wire::pb::Hello hello_of(std::size_t peer, const std::string& room);
@@ -83,6 +88,7 @@ private:
   const std::array<identity, peer_count>& peers_;
   instant now_;
   std::unique_ptr<room> core_;
+  std::set<link_id> live_links_;
   std::map<peer_id, std::uint64_t> ping_nonces_;
   std::map<std::pair<peer_id, std::uint64_t>, std::string> stored_;  // (author, seq) -> SignedEvent
   bool finished_ = false;

@@ -54,7 +54,7 @@ void run(room_driver& r, room_op op, input_reader& in) {
       core.on_tick(r.now());
       break;
     case room_op::link_down:
-      core.on_link_down(link_from(in), make_error_code(std::errc::connection_reset), now);
+      r.link_down(link_from(in), make_error_code(std::errc::connection_reset));
       break;
     case room_op::event: {
       const auto link = link_from(in);

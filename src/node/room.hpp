@@ -128,7 +128,8 @@ public:
   void on_events_loaded(link_id link, std::uint32_t tag, std::vector<std::string> signed_events);
   // A link finished TLS; `peer` is the id from its certificate, `remote_ip` the address seen.
   // `dialed_addr` is the address we dialed, empty for a link we accepted. `exporter` is the
-  // session's room_proof_exporter value: closed rooms bind their proofs to it.
+  // session's room_proof_exporter value: closed rooms bind their proofs to it. `link` is new:
+  // the caller never reuses the id of a link it has not yet reported down.
   void on_link_up(link_id link, const peer_id& peer, std::string dialed_addr,
                   std::string remote_ip, const session_exporter& exporter, instant now);
   void on_frame(link_id link, wire::pb::Frame frame, instant now);

@@ -16,12 +16,13 @@
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
 #include "ui/qr.hpp"
+#include "ui/terminal_text.hpp"
 
 namespace peerchat::ui {
 
 namespace {
 
-std::string tag(const peer_info& p) { return fmt::format("{}[{}]", p.name, p.id.short_hex()); }
+std::string tag(const peer_info& p) { return fmt::format("{}[{}]", visible(p.name), p.id.short_hex()); }
 
 std::string clock_of(microseconds wall) {
   const std::time_t t = std::chrono::duration_cast<std::chrono::seconds>(wall).count();
@@ -49,7 +50,7 @@ std::string progress_bar(const ui_event::file_progress& e) {
 }
 
 std::string file_line(const ui_event::file_info& f) {
-  return fmt::format("{}  {}  {}  from {}{}  [{}]", f.id.substr(0, 8), f.name, bytes_text(f.size), tag(f.from),
+  return fmt::format("{}  {}  {}  from {}{}  [{}]", f.id.substr(0, 8), visible(f.name), bytes_text(f.size), tag(f.from),
                      f.to_room ? "" : " (private)", f.state);
 }
 
@@ -68,18 +69,18 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                              "* type /help for commands",
                              tag(e.self), e.room, e.self.addr, how);
         } else if constexpr (std::is_same_v<T, ui_event::member_joined>)
-          return fmt::format("* {} joined ({})", tag(e.peer), e.peer.addr);
+          return fmt::format("* {} joined ({})", tag(e.peer), visible(e.peer.addr));
         else if constexpr (std::is_same_v<T, ui_event::member_left>)
-          return fmt::format("* {} {}", e.peer.name, e.reason == leave_reason::left ? "left" : "failed (no answer)");
+          return fmt::format("* {} {}", visible(e.peer.name), e.reason == leave_reason::left ? "left" : "failed (no answer)");
         else if constexpr (std::is_same_v<T, ui_event::message>)
-          return fmt::format("{} {}{}: {}", clock_of(e.sent), tag(e.from), e.late ? " (late)" : "", e.text);
+          return fmt::format("{} {}{}: {}", clock_of(e.sent), tag(e.from), e.late ? " (late)" : "", visible_body(e.text));
         else if constexpr (std::is_same_v<T, ui_event::nick>)
-          return fmt::format("* {} is now {} [{}]", e.old_name, e.new_name, e.peer.id.short_hex());
+          return fmt::format("* {} is now {} [{}]", visible(e.old_name), visible(e.new_name), e.peer.id.short_hex());
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {
           std::string out = fmt::format("* {} members:", e.members.size());
           for (const auto& m : e.members)
-            out += fmt::format("\n  {}  {:<16} {:<22} since {}{}", m.peer.id.short_hex(), m.peer.name,
-                               m.peer.addr, clock_of(m.since),
+            out += fmt::format("\n  {}  {:<16} {:<22} since {}{}", m.peer.id.short_hex(), visible(m.peer.name),
+                               visible(m.peer.addr), clock_of(m.since),
                                m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)));
           return out;
         } else if constexpr (std::is_same_v<T, ui_event::stats>) {
@@ -91,7 +92,7 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
         } else if constexpr (std::is_same_v<T, ui_event::history>) {
           std::string out = fmt::format("* the last {} line(s):", e.events.size());
           for (const auto& m : e.events)
-            out += fmt::format("\n  {} {}: {}", clock_of(m.sent), tag(m.from), m.text);
+            out += fmt::format("\n  {} {}: {}", clock_of(m.sent), tag(m.from), visible_body(m.text));
           return out;
         } else if constexpr (std::is_same_v<T, ui_event::synced>) {
           return e.unavailable == 0
@@ -99,12 +100,12 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
               : fmt::format("* history: {} earlier event(s) fetched, {} not available from members online",
                             e.events, e.unavailable);
         } else if constexpr (std::is_same_v<T, ui_event::direct>) {
-          return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), e.text);
+          return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), visible_body(e.text));
         } else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
           if (e.status == ui_event::direct_state::delivered) return fmt::format("* private message {} delivered", e.id.substr(0, 8));
           return fmt::format("* private message {} {}{}", e.id.substr(0, 8),
                              e.status == ui_event::direct_state::pending ? "not delivered yet" : "not delivered",
-                             e.detail.empty() ? "" : ": " + e.detail);
+                             e.detail.empty() ? "" : ": " + visible(e.detail));
         } else if constexpr (std::is_same_v<T, ui_event::invite>) {
           std::string out = "* invite (it holds the room secret: share it only with members):\n  " + e.url;
           if (e.qr) {
@@ -115,10 +116,10 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
           return out;
         } else if constexpr (std::is_same_v<T, ui_event::whois>) {
           std::string names;
-          for (const auto& n : e.names) names += (names.empty() ? "" : ", ") + n;
+          for (const auto& n : e.names) names += (names.empty() ? "" : ", ") + visible(n);
           return fmt::format("* {}{}\n  fingerprint  {}\n  address      {}\n  state        {} since {}{}\n"
                              "  names seen   {}",
-                             tag(e.member.peer), e.self ? " (you)" : "", e.fingerprint, e.member.peer.addr,
+                             tag(e.member.peer), e.self ? " (you)" : "", e.fingerprint, visible(e.member.peer.addr),
                              to_string(e.member.state), clock_of(e.member.since),
                              e.linked ? ", linked directly" : "", names);
         } else if constexpr (std::is_same_v<T, ui_event::warning>) {
@@ -128,9 +129,9 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
         } else if constexpr (std::is_same_v<T, ui_event::file_progress>) {
           return progress_bar(e);
         } else if constexpr (std::is_same_v<T, ui_event::file_complete>) {
-          return fmt::format("* file {} complete: {} (sha256 {})", e.file_id.substr(0, 8), e.path, e.sha256);
+          return fmt::format("* file {} complete: {} (sha256 {})", e.file_id.substr(0, 8), visible(e.path), e.sha256);
         } else if constexpr (std::is_same_v<T, ui_event::file_failed>) {
-          return fmt::format("! file {} failed: {}", e.file_id.substr(0, 8), e.reason);
+          return fmt::format("! file {} failed: {}", e.file_id.substr(0, 8), visible(e.reason));
         } else if constexpr (std::is_same_v<T, ui_event::files>) {
           if (e.files.empty()) return "* no files offered yet (/send WHO PATH offers one)";
           std::string out = "* files:";
@@ -156,7 +157,10 @@ public:
   void show(const ui_event_t& event) override {
     // A progress bar redraws itself in place while nothing else was printed under it.
     const bool progress = std::holds_alternative<ui_event::file_progress>(event);
-    print_above(render(event, options_), progress && last_was_progress_);
+    std::string text = render(event, options_);
+    // The invite's QR code is drawn with colour escapes of ours; anything else is checked whole.
+    if (!std::holds_alternative<ui_event::invite>(event)) text = visible_lines(text);
+    print_above(text, progress && last_was_progress_);
     last_was_progress_ = progress;
   }
 

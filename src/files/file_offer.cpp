@@ -4,6 +4,8 @@
 #include <openssl/sha.h>
 #include <sodium.h>
 
+#include "wire/frame.hpp"
+
 namespace peerchat::files {
 
 std::uint32_t file_offer::chunk_count() const {
@@ -29,7 +31,9 @@ std::string file_id_of(const peer_id& from, const wire::pb::FileOffer& offer) {
 
 std::optional<file_offer> check_offer(const peer_id& from, const wire::pb::FileOffer& offer,
                                       bool to_room, std::uint64_t max_file_bytes, std::string& why) {
-  if (offer.name().empty() || offer.name().size() > max_name_bytes) {
+  // Not UTF-8: protobuf logs an error each time such a string field is serialized (for the
+  // file id, below), so one hostile offer would fill every member's log.
+  if (offer.name().empty() || offer.name().size() > max_name_bytes || !wire::is_valid_utf8(offer.name())) {
     why = "a file offer without a usable name";
   } else if (offer.sha256().size() != 32 || offer.chunk_hashes_root().size() != 32 ||
              offer.nonce().size() != 16) {
@@ -60,6 +64,11 @@ std::string safe_file_name(std::string_view offered) {
     while (!name.empty() && (back() & 0xC0) == 0x80) name.pop_back();
     if (!name.empty() && back() >= 0xC0) name.pop_back();
   }
+  // A file system's name need not be UTF-8 (Latin-1 names on Linux): its other bytes become
+  // '?', since an offer's name must be UTF-8 (check_offer).
+  if (!wire::is_valid_utf8(name))
+    for (char& c : name)
+      if (static_cast<unsigned char>(c) >= 0x80) c = '?';
   return name.empty() ? "file" : name;
 }
 

@@ -36,6 +36,11 @@ TEST(safe_file_name, drops_control_characters) {
   EXPECT_EQ(safe_file_name(std::string("a\nb\x1b[31mc\x7f", 11)), "ab[31mc");
 }
 
+TEST(safe_file_name, is_always_utf8) {
+  EXPECT_EQ(safe_file_name("caf\xe9.txt"), "caf?.txt");  // Latin-1
+  EXPECT_EQ(safe_file_name("caf\xc3\xa9.txt"), "caf\xc3\xa9.txt");
+}
+
 TEST(safe_file_name, cuts_long_names_on_a_character_boundary) {
   std::string name;
   while (name.size() < 300) name += "\xc3\xa9";  // é, two bytes each
@@ -71,6 +76,10 @@ TEST(check_offer, refuses_what_is_malformed_or_too_big) {
   o = valid_offer();
   o.set_name("");
   EXPECT_FALSE(check_offer(testing_ids::id_of(1), o, true, 1 << 30, why));
+  o = valid_offer();
+  o.set_name("caf\xe9.txt");
+  EXPECT_FALSE(check_offer(testing_ids::id_of(1), o, true, 1 << 30, why));
+  EXPECT_NE(why.find("name"), std::string::npos) << why;
 }
 
 TEST(file_id, depends_on_the_offerer_and_the_offer) {

@@ -14,6 +14,8 @@ namespace peerchat {
 
 namespace pb = wire::pb;
 using room_wire::encode;
+using room_wire::max_name_bytes;
+using room_wire::valid_name;
 
 namespace {
 
@@ -23,15 +25,8 @@ constexpr microseconds maintenance_period{1'000'000};
 constexpr microseconds refill_pause{10'000'000};
 constexpr microseconds view_full_backoff{30'000'000};
 constexpr microseconds rejoin_period{10'000'000};
-constexpr std::size_t max_name_bytes = 64;
 constexpr std::size_t members_per_frame = 500;  // keeps a member list far below the frame limit
 constexpr std::size_t max_addr_bytes = 300;     // a HOST:PORT we are asked to dial
-
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= max_name_bytes && wire::is_valid_utf8(name) &&
-         std::none_of(name.begin(), name.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-}
 
 swim_config swim_settings(const config& cfg) {
   using std::chrono::duration_cast;
@@ -42,6 +37,12 @@ swim_config swim_settings(const config& cfg) {
 }  // namespace
 
 namespace room_wire {
+
+bool valid_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_bytes && wire::is_valid_utf8(name) &&
+         std::none_of(name.begin(), name.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
 
 void to_wire(const member& m, pb::Member& out) {
   out.set_id(bytes_of(m.id));

@@ -225,6 +225,29 @@ TEST(room, a_nick_change_reaches_everyone_with_old_and_new_name) {
   EXPECT_EQ(net.node(a).core->members().find(net.node(b).id.id())->name, "bobby");
 }
 
+// A Nick event is signed by its author, but its name must still be one a hello could carry.
+TEST(room, a_signed_nick_to_an_unusable_name_is_ignored_and_logged) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  const std::string unusable[] = {"evil\x1b[2J", std::string(65, 'x'), "two\nlines"};
+  std::uint64_t seq = 0;
+  for (const auto& name : unusable) {
+    pb::EventBody body;
+    body.set_author(std::string(net.node(b).id.id().as_string_view()));
+    body.set_seq(++seq);
+    body.mutable_nick()->set_old_name("b");
+    body.mutable_nick()->set_new_name(name);
+    pb::Frame frame;
+    *frame.mutable_event() = wire::sign_event(body, net.node(b).id);
+    net.inject(a, net.link_at(a, b), frame);
+    EXPECT_TRUE(net.node(a).all<ui_event::nick>().empty()) << name;
+    EXPECT_EQ(net.node(a).core->members().find(net.node(b).id.id())->name, "b") << name;
+    ASSERT_FALSE(net.node(a).logs.empty());
+    EXPECT_NE(net.node(a).logs.back().find("ignored"), std::string::npos) << net.node(a).logs.back();
+  }
+}
+
 TEST(room, a_graceful_leave_is_announced_at_once) {
   fake_network net;
   auto a = net.add("a", "lobby");

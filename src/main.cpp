@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+#include <fmt/format.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "crypto/secret_file.hpp"
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
+#include "wire/frame.hpp"
 
 namespace {
 
@@ -86,13 +88,22 @@ CLI::Option* add_millis(CLI::App& app, const std::string& flag, std::chrono::mil
 int main(int argc, char** argv) {
   peerchat::config cfg;
   const char* user = std::getenv("USER");
-  cfg.name = user && *user ? user : "anon";
+  cfg.name = user && peerchat::wire::valid_name(user) ? user : "anon";
   bool json = false;
   std::string log_level = "info";
   peerchat::ui::frontend_options ui_options;
 
   CLI::App app{"peerchat: serverless peer-to-peer group chat"};
-  auto* name_option = app.add_option("--name", cfg.name, "display name (default: the last one used, or $USER)");
+  auto* name_option = app.add_option("--name", cfg.name, "display name (default: the last one used, or $USER)")
+      ->check(CLI::Validator(
+          [](const std::string& s) {
+            // Every member refuses a hello with another name: the room would refuse us later.
+            return peerchat::wire::valid_name(s)
+                       ? std::string{}
+                       : fmt::format("a name is 1 to {} bytes of UTF-8 without control characters",
+                                     peerchat::wire::max_name_bytes);
+          },
+          "NAME", "printable"));
   app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
       ->capture_default_str();
   app.add_option("--join", cfg.join, "an invite (peerchat://...) or HOST:PORT of any member of the room to join");
@@ -189,7 +200,8 @@ int main(int argc, char** argv) {
     if (cfg.room.empty() && cfg.join.empty())
       cfg.room = store->meta(peerchat::history::meta_key::room_name, meta_ec).value_or("");
     if (name_option->count() == 0)
-      cfg.name = store->meta(peerchat::history::meta_key::display_name, meta_ec).value_or(cfg.name);
+      if (auto last = store->meta(peerchat::history::meta_key::display_name, meta_ec); last && peerchat::wire::valid_name(*last))
+        cfg.name = std::move(*last);
 
     const bool interactive = !json && ::isatty(STDIN_FILENO);
     auto ui = interactive ? peerchat::ui::make_terminal_frontend(ui_options)

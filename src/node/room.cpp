@@ -14,8 +14,8 @@ namespace peerchat {
 
 namespace pb = wire::pb;
 using room_wire::encode;
-using room_wire::max_name_bytes;
-using room_wire::valid_name;
+using wire::max_name_bytes;
+using wire::valid_name;
 
 namespace {
 
@@ -38,12 +38,6 @@ swim_config swim_settings(const config& cfg) {
 
 namespace room_wire {
 
-bool valid_name(std::string_view name) {
-  return !name.empty() && name.size() <= max_name_bytes && wire::is_valid_utf8(name) &&
-         std::none_of(name.begin(), name.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-}
-
 void to_wire(const member& m, pb::Member& out) {
   out.set_id(bytes_of(m.id));
   out.set_name(m.name);
@@ -55,7 +49,7 @@ void to_wire(const member& m, pb::Member& out) {
 
 std::optional<member> from_wire(const pb::Member& in) {
   auto id = peer_id::from_bytes(in.id());
-  if (!id || in.name().size() > max_name_bytes || in.addr().size() > 300 ||
+  if (!id || !valid_name(in.name()) || in.addr().size() > 300 ||
       !pb::MemberState_IsValid(in.state()))
     return std::nullopt;
   return member{*id, in.name(), in.addr(), in.incarnation(),

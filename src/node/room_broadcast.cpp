@@ -313,10 +313,10 @@ void room::deliver(const wire::verified_event& ev, bool late) {
       if (!author) break;
       // Signed by its author, but not a name a hello or a member record could carry: a name
       // of ours would then differ from the one every record of it spreads.
-      if (!room_wire::valid_name(ev.body.nick().new_name())) {
+      if (!wire::valid_name(ev.body.nick().new_name())) {
         actions_.emplace_back(action::log{fmt::format(
             "{} renamed itself to a name that is not 1 to {} printable bytes of UTF-8: ignored",
-            ev.author.short_hex(), room_wire::max_name_bytes)});
+            ev.author.short_hex(), wire::max_name_bytes)});
         break;
       }
       members_.rename(ev.author, ev.body.nick().new_name());

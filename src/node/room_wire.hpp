@@ -52,11 +52,6 @@ inline bool is_file_frame(const wire::pb::Frame& f) {
   }
 }
 
-// A member's name: 1 to max_name_bytes of UTF-8 without control characters, whether it comes
-// in a hello, a member record or a signed Nick event.
-inline constexpr std::size_t max_name_bytes = 64;
-bool valid_name(std::string_view name);
-
 void to_wire(const member& m, wire::pb::Member& out);
 std::optional<member> from_wire(const wire::pb::Member& in);
 

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/stubs/common.h>
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace peerchat::wire {
@@ -9,6 +11,11 @@ namespace peerchat::wire {
 bool is_valid_utf8(std::string_view text) {
   // The very check protobuf's parser applies to string fields.
   return google::protobuf::internal::IsStructurallyValidUTF8(text.data(), static_cast<int>(text.size()));
+}
+
+bool valid_name(std::string_view name) {
+  return !name.empty() && name.size() <= max_name_bytes && is_valid_utf8(name) &&
+         std::none_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
 }
 
 void append_frame(std::string& out, const pb::Frame& frame) {

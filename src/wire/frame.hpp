@@ -20,6 +20,11 @@ inline constexpr std::size_t length_prefix_bytes = 4;
 // with invalid UTF-8 there, so one bad byte would cost the whole frame and the link.
 bool is_valid_utf8(std::string_view text);
 
+// A member's name, wherever it travels (a hello, a member record, a Nick event) or starts
+// (--name, /nick): 1 to max_name_bytes of UTF-8 without control characters.
+inline constexpr std::size_t max_name_bytes = 64;
+bool valid_name(std::string_view name);
+
 // Appends the length-prefixed encoding of `frame` to `out`.
 void append_frame(std::string& out, const pb::Frame& frame);
 std::string encode_frame(const pb::Frame& frame);

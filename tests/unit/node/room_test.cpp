@@ -248,6 +248,32 @@ TEST(room, a_signed_nick_to_an_unusable_name_is_ignored_and_logged) {
   }
 }
 
+// A member record spreads a name too: one that a hello could not carry is skipped, the
+// rest of the list is taken.
+TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  const identity carol = identity::generate(), mallory = identity::generate();
+  pb::Frame f;
+  auto add = [&](const identity& who, const std::string& name, const std::string& addr) {
+    auto* m = f.mutable_members()->add_members();
+    m->set_id(std::string(who.id().as_string_view()));
+    m->set_name(name);
+    m->set_addr(addr);
+    m->set_incarnation(1);
+    m->set_state(pb::MEMBER_STATE_ALIVE);
+  };
+  add(mallory, "evil\x1b[2J", "127.0.0.1:9001");
+  add(mallory, std::string(65, 'm'), "127.0.0.1:9001");
+  add(carol, "carol", "127.0.0.1:9002");
+  net.inject(a, net.link_at(a, b), f);
+  const auto& members = net.node(a).core->members();
+  EXPECT_EQ(members.find(mallory.id()), nullptr);
+  ASSERT_NE(members.find(carol.id()), nullptr);
+  EXPECT_EQ(members.find(carol.id())->name, "carol");
+}
+
 TEST(room, a_graceful_leave_is_announced_at_once) {
   fake_network net;
   auto a = net.add("a", "lobby");

@@ -40,6 +40,17 @@ bool same(const pb::Frame& a, const pb::Frame& b) {
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+TEST(valid_name, is_1_to_64_bytes_of_utf8_without_control_characters) {
+  EXPECT_TRUE(valid_name("alice"));
+  EXPECT_TRUE(valid_name("Zo\xc3\xab [laptop]"));
+  EXPECT_TRUE(valid_name(std::string(max_name_bytes, 'x')));
+  EXPECT_FALSE(valid_name(""));
+  EXPECT_FALSE(valid_name(std::string(max_name_bytes + 1, 'x')));
+  EXPECT_FALSE(valid_name("evil\x1b[2J"));
+  EXPECT_FALSE(valid_name("two\nlines"));
+  EXPECT_FALSE(valid_name("caf\xe9"));  // Latin-1
+}
+
 TEST(frame_encoding, is_a_big_endian_length_then_the_protobuf) {
   const auto f = bye_frame("bye");
   const std::string wire = encode_frame(f);

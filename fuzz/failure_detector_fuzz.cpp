@@ -20,7 +20,7 @@ constexpr std::size_t known_peers = 6;
 
 struct detector_under_test {
   peer_id self = fuzz::fixed_peer(0);
-  member_table members{member{self, "self", "127.0.0.1:7000", 1, member_state::alive, {}}, 16};
+  member_table members{member{self, "self", "127.0.0.1:7000", 1, member_state::alive, {}, {}}, 16};
   failure_detector detector{swim_config{}, self, 7};
   microseconds now{1'000'000};
   std::unordered_map<peer_id, std::uint64_t> last_nonce;
@@ -45,7 +45,7 @@ struct detector_under_test {
     const peer_id peer = fuzz::fixed_peer(in.byte() % known_peers);
     switch (op % 7) {
       case 0: {
-        member m{peer, "m", "127.0.0.1:7001", in.u16(), static_cast<member_state>(in.byte() % 4), {}};
+        member m{peer, "m", "127.0.0.1:7001", in.u16(), static_cast<member_state>(in.byte() % 4), {}, {}};
         members.merge(m);
         break;
       }

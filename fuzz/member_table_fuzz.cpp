@@ -54,7 +54,7 @@ void merge_and_check(member_table& table, const member& incoming) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   input_reader in(data, size);
-  member_table table(member{fuzz::fixed_peer(0), "self", "127.0.0.1:7000", 1, member_state::alive, {}},
+  member_table table(member{fuzz::fixed_peer(0), "self", "127.0.0.1:7000", 1, member_state::alive, {}, {}},
                      max_members);
   while (!in.empty()) {
     switch (in.byte() % 4) {

@@ -1,7 +1,8 @@
 // Every member's record and the rules for merging records heard from others (SWIM /
 // memberlist style). A higher incarnation wins; at equal incarnation the graver state wins
 // (alive < suspect < failed < left). Only a member itself raises its incarnation: it does so
-// to change its name or address and to refute rumours of its death.
+// to change its name or address and to refute rumours of its death. The table trusts what it
+// is given; the room checks each incarnation's proof (the member's signature) before a merge.
 // Bounded: at most `max_members` records; tombstones (failed/left) are evicted first.
 // Sans-IO and single-threaded.
 #pragma once
@@ -27,6 +28,9 @@ struct member {
   std::uint64_t incarnation = 0;
   member_state state = member_state::alive;
   microseconds joined_at{0};
+  // The member's signature over its id and this incarnation (room_wire::incarnation_signed_part),
+  // passed on with the record: only the member can raise its incarnation.
+  std::string proof;
 };
 
 // What a merge changed, so the caller can tell the user and forward the news.
@@ -45,9 +49,9 @@ struct merge_result {
   std::string old_name;  // the name before the merge, for "OLD is now NEW"
 };
 
-// Incarnations start at the wall clock in µs (about 2^51 today) and grow by one per change.
-// A record above this bound is a forgery: a rumour at 2^64-1 could never be refuted (our +1
-// would wrap to 0), so merge() ignores such records, which leaves room for every refutation.
+// Incarnations start at the wall clock in µs (about 2^51 today) and grow by one per change,
+// each signed by its member (member::proof), so no one else can move them. A record above this
+// bound is ignored all the same: at 2^64-1 a refutation's +1 would wrap to 0.
 inline constexpr std::uint64_t max_incarnation = std::uint64_t{1} << 62;
 
 class member_table {
@@ -60,6 +64,8 @@ public:
   // Changes our own name and address; raises our incarnation so the news wins everywhere.
   const member& update_self(std::string name, std::string addr);
   void set_self_state(member_state s);
+  // Our proof for the incarnation we are at; set after each change that raises it.
+  void set_self_proof(std::string proof);
   // Applies an authenticated name change (a signed nick event) without touching liveness.
   void rename(const peer_id& id, std::string name);
 

@@ -43,6 +43,7 @@ void to_wire(const member& m, pb::Member& out) {
   out.set_name(m.name);
   out.set_addr(m.addr);
   out.set_incarnation(m.incarnation);
+  out.set_proof(m.proof);
   out.set_state(static_cast<pb::MemberState>(m.state));
   out.set_joined_at_us(static_cast<std::uint64_t>(m.joined_at.count()));
 }
@@ -54,7 +55,7 @@ std::optional<member> from_wire(const pb::Member& in) {
     return std::nullopt;
   return member{*id, in.name(), in.addr(), in.incarnation(),
                 static_cast<member_state>(in.state()),
-                microseconds{static_cast<std::int64_t>(in.joined_at_us())}};
+                microseconds{static_cast<std::int64_t>(in.joined_at_us())}, in.proof()};
 }
 
 }  // namespace room_wire
@@ -65,7 +66,7 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
       secret_(cfg.secret.empty() ? std::nullopt : std::optional(room_secret::derive(cfg.secret))),
       room_(cfg.room),
       members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
-                      member_state::alive, now.wall},
+                      member_state::alive, now.wall, {}},
                cfg.max_members),
       names_(cfg.max_members),
       delivery_({.max_held = 1024, .max_authors = cfg.max_members,
@@ -77,11 +78,38 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
                                 (seed ^ 0x9e3779b9u) % static_cast<std::uint64_t>(plumtree_config{}.ihave_beat.count())))}),
       event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members) {
   note_name(id.id(), cfg.name);
+  sign_self();
+}
+
+void room::sign_self() {
+  const member& me = members_.self();
+  const signature sig = id_.sign(room_wire::incarnation_signed_part(me.id, me.incarnation));
+  members_.set_self_proof(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
+}
+
+void room::take_new_incarnation(std::string name, std::string addr) {
+  members_.update_self(std::move(name), std::move(addr));
+  sign_self();
+  spread_record(members_.self(), std::nullopt);
+}
+
+// Unsigned incarnations let any member declare another failed at 2^62, where no refutation
+// could follow (max_incarnation), and so shut it out of the room for good.
+bool room::vouched(member& m) const {
+  if (const member* known = members_.find(m.id); known && m.incarnation <= known->incarnation) {
+    m.name = known->name;
+    m.addr = known->addr;
+    m.joined_at = known->joined_at;
+    m.proof = known->proof;
+    return true;
+  }
+  return verify_signature(m.id, room_wire::incarnation_signed_part(m.id, m.incarnation), m.proof);
 }
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);
   members_.update_self(cfg_.name, listen_addr_);
+  sign_self();
   next_maintenance_ = now.mono + maintenance_period;
   if (!cfg_.join.empty()) {
     dialing_[join_addr()] = now.mono;
@@ -217,6 +245,10 @@ void room::handle_room_proof(link_id link, link_state& ls, const pb::RoomProof& 
 
 // Hello (and, in a closed room, proof) accepted: settle duplicates and the active view.
 void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
+  // The hello's record is passed on to the room: it must carry what every member checks.
+  if (!verify_signature(ls.peer, room_wire::incarnation_signed_part(ls.peer, hello.incarnation()),
+                        hello.incarnation_proof()))
+    return refuse(link, errc::protocol_violation, "hello without its incarnation's proof");
   if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {
     // Two links to one peer (usually both dialed at once): both ends keep the link dialed by
     // the lower id, so they agree without talking. Same dialer twice: keep the first.
@@ -266,7 +298,7 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   }
   member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
            hello.incarnation(), member_state::alive,
-           microseconds{static_cast<std::int64_t>(hello.joined_at_us())}};
+           microseconds{static_cast<std::int64_t>(hello.joined_at_us())}, hello.incarnation_proof()};
   const auto result = members_.merge(m);
   if (result.outcome != merge_outcome::unchanged && result.outcome != merge_outcome::rejected) {
     announce(m, result.outcome, result.old_name);
@@ -292,7 +324,7 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   bool refuted = false;
   for (const auto& wire_member : msg.members()) {
     auto m = room_wire::from_wire(wire_member);
-    if (!m) continue;
+    if (!m || !vouched(*m)) continue;
     if (auto hp = parse_host_port(m->addr); hp && is_unspecified_host(hp->host)) {
       // Only the member's own link tells us where it really is.
       if (m->id == source.peer) m->addr = with_reachable_host(m->addr, source.remote_ip);
@@ -311,6 +343,7 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);
   if (refuted) {
+    sign_self();
     // Back to everyone, the rumour's source included: it is the one that must hear it.
     spread_record(members_.self(), std::nullopt);
   }
@@ -350,7 +383,7 @@ void room::nick(std::string new_name, instant now) {
     return emit(ui_event::error{fmt::format("a name is 1 to {} printable bytes of UTF-8", max_name_bytes)});
   const std::string old_name = members_.self().name;
   if (new_name == old_name) return;
-  spread_record(members_.update_self(new_name, members_.self().addr), std::nullopt);
+  take_new_incarnation(new_name, members_.self().addr);
   note_name(id_.id(), new_name);
   pb::EventBody body;
   body.mutable_nick()->set_old_name(old_name);
@@ -374,6 +407,7 @@ void room::leave(instant now) {
   }
   leaving_ = true;
   members_.set_self_state(member_state::left);
+  sign_self();
   if (unsent_own_.empty()) finish_leaving();  // else once the leave event is on disk and sent
 }
 
@@ -396,6 +430,12 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
     fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
   if (ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::replaced_by_newcomer))
     take_hand_over(ls.bye_dial_instead, now);
+  if (ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::member_failed) && ready_ && !leaving_) {
+    // The peer holds us failed (our acks were lost or late), and every member that heard so
+    // drops its link to us: the rumour itself may never reach us. Refute it now, as hearing it
+    // would make us, instead of waiting for a member list on some later link.
+    take_new_incarnation(members_.self().name, members_.self().addr);
+  }
   maintain_links(now);
 }
 
@@ -565,7 +605,7 @@ void room::learn_observed_ip(const std::string& ip) {
   const member& me = members_.self();
   const std::string better = with_reachable_host(me.addr, ip);
   if (better == me.addr) return;
-  spread_record(members_.update_self(me.name, better), std::nullopt);
+  take_new_incarnation(me.name, better);
 }
 
 void room::send(link_id link, const std::shared_ptr<const std::string>& bytes, bool bulk) {
@@ -612,6 +652,7 @@ pb::Hello room::make_hello() const {
   h.set_listen_addr(me.addr);
   h.set_incarnation(me.incarnation);
   h.set_joined_at_us(static_cast<std::uint64_t>(me.joined_at.count()));
+  h.set_incarnation_proof(me.proof);
   h.set_active_links(static_cast<std::uint32_t>(link_by_peer_.size()));
   const std::size_t taken = link_by_peer_.size() + dialing_.size();
   h.set_open_slots(static_cast<std::uint32_t>(cfg_.active_view > taken ? cfg_.active_view - taken : 0));

@@ -257,6 +257,15 @@ private:
   void take_hand_over(const std::string& addr, instant now);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
+  // Our record took a new incarnation: sign it, so that others take and pass it on.
+  void sign_self();
+  // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
+  // every link.
+  void take_new_incarnation(std::string name, std::string addr);
+  // A record heard from others: one that raises the member's incarnation must carry its proof;
+  // at an incarnation we know it is an observation (suspect, failed, left), and only its state
+  // is taken (`m` keeps our name, address and proof).
+  bool vouched(member& m) const;
 
   void send(link_id link, const std::shared_ptr<const std::string>& bytes, bool bulk = false);
   void broadcast(const wire::pb::Frame& frame, std::optional<link_id> except);

@@ -41,6 +41,15 @@ inline std::string relayed_signed_part(const wire::pb::Relayed& r) {
   return out;
 }
 
+// What a member signs for each incarnation it takes (member::proof).
+inline std::string incarnation_signed_part(const peer_id& id, std::uint64_t incarnation) {
+  constexpr std::string_view tag{"peerchat incarnation v1\0", 24};
+  std::string out{tag};
+  out += id.as_string_view();
+  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((incarnation >> (8 * byte)) & 0xff);
+  return out;
+}
+
 // The frames of file transfer, which the room hands to src/files (action::file_frame).
 inline bool is_file_frame(const wire::pb::Frame& f) {
   switch (f.kind_case()) {

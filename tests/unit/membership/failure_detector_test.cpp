@@ -18,9 +18,9 @@ constexpr microseconds ms{1000};
 
 // A table with us and `others` live members (ids 1, 2, ...).
 member_table table_with(int others) {
-  member_table t(member{self_id, "me", "10.0.0.1:1", 1, member_state::alive, microseconds{0}}, 100);
+  member_table t(member{self_id, "me", "10.0.0.1:1", 1, member_state::alive, microseconds{0}, {}}, 100);
   for (int i = 1; i <= others; ++i)
-    t.merge(member{id_of(static_cast<std::uint8_t>(i)), "m", "10.0.0.2:1", 1, member_state::alive, microseconds{0}});
+    t.merge(member{id_of(static_cast<std::uint8_t>(i)), "m", "10.0.0.2:1", 1, member_state::alive, microseconds{0}, {}});
   return t;
 }
 
@@ -74,7 +74,7 @@ TEST_F(detector_test, a_member_that_joins_mid_round_is_probed_in_that_round) {
   };
   probe_once(now);  // the round of 40 starts
   const peer_id newcomer = id_of(200);
-  members.merge(member{newcomer, "new", "10.0.0.3:1", 1, member_state::alive, microseconds{0}});
+  members.merge(member{newcomer, "new", "10.0.0.3:1", 1, member_state::alive, microseconds{0}, {}});
   fd.joined(newcomer);
   for (int i = 1; i < 41; ++i) probe_once(now + 500 * ms);
   EXPECT_TRUE(probed.contains(newcomer)) << "41 periods: the first round, newcomer included";

@@ -19,11 +19,11 @@ const peer_id bob_id = id_of(0xb0);
 member make(peer_id id, std::uint64_t incarnation, member_state state, std::string name = "bob",
             std::int64_t joined_at_us = 100) {
   return member{id, std::move(name), "10.0.0.2:4000", incarnation, state,
-                microseconds{joined_at_us}};
+                microseconds{joined_at_us}, {}};
 }
 
 member self_record(std::uint64_t incarnation = 5) {
-  return member{self_id, "me", "10.0.0.1:4000", incarnation, member_state::alive, microseconds{0}};
+  return member{self_id, "me", "10.0.0.1:4000", incarnation, member_state::alive, microseconds{0}, {}};
 }
 
 // --- merge rules for other members ----------------------------------------------------------
@@ -283,7 +283,7 @@ TEST(member_table, update_self_sets_name_and_address_and_raises_the_incarnation)
 
 TEST(member_table, update_self_wins_over_our_previous_record_elsewhere) {
   member_table ours{self_record(5), 100};
-  member_table theirs{member{bob_id, "bob", "", 1, alive, microseconds{0}}, 100};
+  member_table theirs{member{bob_id, "bob", "", 1, alive, microseconds{0}, {}}, 100};
   theirs.merge(ours.self());
   theirs.merge(ours.update_self("renamed", "10.0.0.1:4000"));
   EXPECT_EQ(theirs.find(self_id)->name, "renamed");

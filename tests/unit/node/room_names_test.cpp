@@ -4,6 +4,7 @@
 
 #include "crypto/identity.hpp"
 #include "node/room.hpp"
+#include "node/room_wire.hpp"
 
 namespace peerchat {
 namespace {
@@ -34,6 +35,8 @@ protected:
     f.mutable_hello()->set_name(name);
     f.mutable_hello()->set_listen_addr("127.0.0.1:" + std::to_string(7000 + link));
     f.mutable_hello()->set_incarnation(1);
+    const auto proof = peer.sign(room_wire::incarnation_signed_part(peer.id(), 1));
+    f.mutable_hello()->set_incarnation_proof(proof.data(), proof.size());
     core_->on_frame(link, f, at());
     collect();
     return peer.id();

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 #include "crypto/identity.hpp"
+#include "node/room_wire.hpp"
 #include "wire/event.hpp"
 #include "wire/frame.hpp"
 
@@ -263,6 +264,8 @@ TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
     m->set_addr(addr);
     m->set_incarnation(1);
     m->set_state(pb::MEMBER_STATE_ALIVE);
+    const auto proof = who.sign(room_wire::incarnation_signed_part(who.id(), 1));
+    m->set_proof(proof.data(), proof.size());
   };
   add(mallory, "evil\x1b[2J", "127.0.0.1:9001");
   add(mallory, std::string(65, 'm'), "127.0.0.1:9001");
@@ -272,6 +275,75 @@ TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
   EXPECT_EQ(members.find(mallory.id()), nullptr);
   ASSERT_NE(members.find(carol.id()), nullptr);
   EXPECT_EQ(members.find(carol.id())->name, "carol");
+}
+
+// A record of member `who` as a rumour would carry it, with no proof of its incarnation.
+pb::Frame rumour_of(const member& who, std::uint64_t incarnation, pb::MemberState state,
+                    const std::string& name, const std::string& addr) {
+  pb::Frame f;
+  auto* m = f.mutable_members()->add_members();
+  m->set_id(std::string(who.id.as_string_view()));
+  m->set_name(name);
+  m->set_addr(addr);
+  m->set_incarnation(incarnation);
+  m->set_state(state);
+  m->set_proof(std::string(64, 'x'));
+  return f;
+}
+
+// Only a member raises its incarnation, and it signs each one. Unsigned, one record declaring
+// b failed at 2^62 (max_incarnation) shut b out for good: its refutation, 2^62 + 1, was
+// above what anyone takes.
+TEST(room, a_record_raising_another_members_incarnation_without_its_proof_is_dropped) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  auto c = net.join("c", a);
+  const member before = *net.node(a).core->members().find(net.node(b).id.id());
+  for (const auto incarnation : {before.incarnation + 1, max_incarnation})
+    net.inject(a, net.link_at(a, c), rumour_of(before, incarnation, pb::MEMBER_STATE_FAILED, "b", before.addr));
+  net.advance(std::chrono::seconds(1));
+  const member* after = net.node(a).core->members().find(net.node(b).id.id());
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(after->state, member_state::alive);
+  EXPECT_EQ(after->incarnation, before.incarnation);
+  const auto linked = net.node(a).core->neighbours();
+  EXPECT_NE(std::find(linked.begin(), linked.end(), net.node(b).id.id()), linked.end());
+}
+
+// At the incarnation we know, a record is another member's observation: its state is taken,
+// never a name or an address; the member refutes it with a new incarnation, signed.
+TEST(room, an_observation_changes_only_a_members_state_and_the_member_refutes_it) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  auto c = net.join("c", a);
+  net.connect(b, c);
+  const peer_id bob = net.node(b).id.id();
+  const member before = *net.node(a).core->members().find(bob);
+  bool b_hears = false;  // until the rumour has settled at c, so b cannot answer it at once
+  net.drop_frame = [&](std::size_t, std::size_t to, const pb::Frame&) { return !b_hears && to == b; };
+  net.inject(c, net.link_at(c, a), rumour_of(before, before.incarnation, pb::MEMBER_STATE_SUSPECT, "mallory", "10.9.9.9:1"));
+  const member* seen = net.node(c).core->members().find(bob);
+  ASSERT_NE(seen, nullptr);
+  EXPECT_EQ(seen->state, member_state::suspect);
+  EXPECT_EQ(seen->name, "b");
+  EXPECT_EQ(seen->addr, before.addr);
+  b_hears = true;
+  // c's suspicion runs out, so a and c declare b failed and drop their links to it; b, told
+  // so in their goodbyes, takes a new incarnation and dials again.
+  net.advance(std::chrono::seconds(10));
+  EXPECT_GT(net.node(b).core->members().self().incarnation, before.incarnation);
+  ASSERT_FALSE(net.node(b).dials.empty());
+  net.connect(b, a);
+  net.advance(std::chrono::seconds(1));
+  for (const auto node : {a, c}) {
+    const member* now = net.node(node).core->members().find(bob);
+    ASSERT_NE(now, nullptr);
+    EXPECT_EQ(now->state, member_state::alive) << "b refuted the suspicion";
+    EXPECT_GT(now->incarnation, before.incarnation);
+    EXPECT_EQ(now->name, "b");
+  }
 }
 
 TEST(room, a_graceful_leave_is_announced_at_once) {

@@ -13,7 +13,13 @@ chunk_schedule::chunk_schedule(std::vector<bool> held) {
 }
 
 void chunk_schedule::add_holder(const peer_id& id, std::vector<bool> bitmap) {
-  holders_[id].bitmap = std::move(bitmap);
+  holder_state& h = holders_[id];
+  h.bitmap = std::move(bitmap);
+  h.reach = static_cast<std::uint32_t>(state_.size());
+  if (!h.bitmap.empty()) {
+    h.reach = static_cast<std::uint32_t>(std::min(h.bitmap.size(), state_.size()));
+    while (h.reach > 0 && !h.bitmap[h.reach - 1]) --h.reach;
+  }
 }
 
 void chunk_schedule::drop_holder(const peer_id& id) {
@@ -42,11 +48,13 @@ std::vector<std::pair<peer_id, std::vector<std::uint32_t>>> chunk_schedule::next
       if (!best || h.in_flight < best->in_flight) best = &h, best_id = &id;
     }
     if (!best) {
-      // Nobody free has this one. Stop once every holder is full, else look further on.
-      const bool all_full = std::all_of(holders_.begin(), holders_.end(), [](const auto& h) {
-        return h.second.bad >= max_bad_chunks || h.second.in_flight >= window;
+      // Nobody free has this one. Look further on only while a holder with room has chunks
+      // there: other downloaders, with room but only the chunks behind ours, made every call
+      // scan to the end of the file (quadratic in its size).
+      const bool further = std::any_of(holders_.begin(), holders_.end(), [i](const auto& h) {
+        return h.second.bad < max_bad_chunks && h.second.in_flight < window && h.second.reach > i + 1;
       });
-      if (all_full) break;
+      if (!further) break;
       continue;
     }
     ++best->in_flight;

@@ -51,6 +51,7 @@ private:
   enum class state : std::uint8_t { missing, requested, writing, held };
   struct holder_state {
     std::vector<bool> bitmap;  // empty: has everything
+    std::uint32_t reach = 0;   // one past the last chunk it has
     std::uint32_t in_flight = 0;
     std::uint32_t bad = 0;
     bool has(std::uint32_t i) const { return bitmap.empty() || (i < bitmap.size() && bitmap[i]); }

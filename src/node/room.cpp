@@ -324,7 +324,10 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   bool refuted = false;
   for (const auto& wire_member : msg.members()) {
     auto m = room_wire::from_wire(wire_member);
-    if (!m || !vouched(*m)) continue;
+    if (!m) continue;
+    // A neighbour passes on only records it checked itself, so a bad proof is its own doing;
+    // and a frame of them would cost us a verification each.
+    if (!vouched(*m)) return refuse(from, errc::protocol_violation, "a member record without its member's proof");
     if (auto hp = parse_host_port(m->addr); hp && is_unspecified_host(hp->host)) {
       // Only the member's own link tells us where it really is.
       if (m->id == source.peer) m->addr = with_reachable_host(m->addr, source.remote_ip);

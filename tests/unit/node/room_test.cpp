@@ -293,15 +293,19 @@ pb::Frame rumour_of(const member& who, std::uint64_t incarnation, pb::MemberStat
 
 // Only a member raises its incarnation, and it signs each one. Unsigned, one record declaring
 // b failed at 2^62 (max_incarnation) shut b out for good: its refutation, 2^62 + 1, was
-// above what anyone takes.
+// above what anyone takes. The neighbour that sent such a record is dropped.
 TEST(room, a_record_raising_another_members_incarnation_without_its_proof_is_dropped) {
   fake_network net;
   auto a = net.add("a", "lobby");
   auto b = net.join("b", a);
   auto c = net.join("c", a);
+  auto d = net.join("d", a);
   const member before = *net.node(a).core->members().find(net.node(b).id.id());
-  for (const auto incarnation : {before.incarnation + 1, max_incarnation})
-    net.inject(a, net.link_at(a, c), rumour_of(before, incarnation, pb::MEMBER_STATE_FAILED, "b", before.addr));
+  for (const auto& [sender, incarnation] : {std::pair{c, before.incarnation + 1}, std::pair{d, max_incarnation}}) {
+    net.inject(a, net.link_at(a, sender), rumour_of(before, incarnation, pb::MEMBER_STATE_FAILED, "b", before.addr));
+    ASSERT_FALSE(net.node(a).logs.empty());
+    EXPECT_NE(net.node(a).logs.back().find("without its member's proof"), std::string::npos);
+  }
   net.advance(std::chrono::seconds(1));
   const member* after = net.node(a).core->members().find(net.node(b).id.id());
   ASSERT_NE(after, nullptr);

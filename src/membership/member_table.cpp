@@ -58,7 +58,10 @@ merge_result member_table::merge(const member& incoming) {
                       gravity(incoming.state) > gravity(known.state));
   if (!newer) return {};
   merge_result result{transition(known, incoming), known.name};
-  known = incoming;
+  // At the incarnation we hold, a record is another member's observation of its state: only
+  // the member itself, raising its incarnation, changes its name, address or proof.
+  if (incoming.incarnation == known.incarnation) known.state = incoming.state;
+  else known = incoming;
   return result;
 }
 

@@ -1,6 +1,6 @@
 // Every member's record and the rules for merging records heard from others (SWIM /
 // memberlist style). A higher incarnation wins; at equal incarnation the graver state wins
-// (alive < suspect < failed < left). Only a member itself raises its incarnation: it does so
+// (alive < suspect < failed < left), and only the state is taken. Only a member itself raises its incarnation: it does so
 // to change its name or address and to refute rumours of its death. The table trusts what it
 // is given; the room checks each incarnation's proof (the member's signature) before a merge.
 // Bounded: at most `max_members` records; tombstones (failed/left) are evicted first.

@@ -95,14 +95,8 @@ void room::take_new_incarnation(std::string name, std::string addr) {
 
 // Unsigned incarnations let any member declare another failed at 2^62, where no refutation
 // could follow (max_incarnation), and so shut it out of the room for good.
-bool room::vouched(member& m) const {
-  if (const member* known = members_.find(m.id); known && m.incarnation <= known->incarnation) {
-    m.name = known->name;
-    m.addr = known->addr;
-    m.joined_at = known->joined_at;
-    m.proof = known->proof;
-    return true;
-  }
+bool room::vouched(const member& m) const {
+  if (const member* known = members_.find(m.id); known && m.incarnation <= known->incarnation) return true;
   return verify_signature(m.id, room_wire::incarnation_signed_part(m.id, m.incarnation), m.proof);
 }
 
@@ -338,10 +332,12 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
       case merge_outcome::unchanged:
       case merge_outcome::rejected: break;
       case merge_outcome::refuted: refuted = true; break;
-      default:
-        announce(*m, result.outcome, result.old_name);
-        member_changed(*m, result.outcome, now);
-        room_wire::to_wire(*m, *forward.mutable_members()->add_members());
+      default: {
+        const member& merged = *members_.find(m->id);  // at a known incarnation, only m's state
+        announce(merged, result.outcome, result.old_name);
+        member_changed(merged, result.outcome, now);
+        room_wire::to_wire(merged, *forward.mutable_members()->add_members());
+      }
     }
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);

@@ -262,10 +262,10 @@ private:
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
   // every link.
   void take_new_incarnation(std::string name, std::string addr);
-  // A record heard from others: one that raises the member's incarnation must carry its proof;
-  // at an incarnation we know it is an observation (suspect, failed, left), and only its state
-  // is taken (`m` keeps our name, address and proof).
-  bool vouched(member& m) const;
+  // A record heard from others: one that raises the member's incarnation (or names a member
+  // we do not know) must carry its proof. At an incarnation we know it is an observation
+  // (suspect, failed, left), of which member_table::merge takes only the state.
+  bool vouched(const member& m) const;
 
   void send(link_id link, const std::shared_ptr<const std::string>& bytes, bool bulk = false);
   void broadcast(const wire::pb::Frame& frame, std::optional<link_id> except);

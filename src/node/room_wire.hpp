@@ -25,6 +25,10 @@ inline std::shared_ptr<const std::string> encode(const wire::pb::Frame& frame) {
 
 inline std::string bytes_of(const peer_id& id) { return std::string(id.as_string_view()); }
 
+inline void append_u64_le(std::string& out, std::uint64_t value) {
+  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((value >> (8 * byte)) & 0xff);
+}
+
 // What a Relayed envelope's `from` signs: everything but the ttl, which relays lower; the
 // frame by its hash, so a file chunk is read once more, not copied.
 inline std::string relayed_signed_part(const wire::pb::Relayed& r) {
@@ -34,7 +38,7 @@ inline std::string relayed_signed_part(const wire::pb::Relayed& r) {
   out += tag;
   out += r.to();
   out += r.from();
-  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((r.nonce() >> (8 * byte)) & 0xff);
+  append_u64_le(out, r.nonce());
   out += static_cast<char>(r.bulk() ? 1 : 0);
   const auto frame_hash = content_hash(r.frame());
   out.append(reinterpret_cast<const char*>(frame_hash.data()), frame_hash.size());
@@ -46,7 +50,7 @@ inline std::string incarnation_signed_part(const peer_id& id, std::uint64_t inca
   constexpr std::string_view tag{"peerchat incarnation v1\0", 24};
   std::string out{tag};
   out += id.as_string_view();
-  for (int byte = 0; byte < 8; ++byte) out += static_cast<char>((incarnation >> (8 * byte)) & 0xff);
+  append_u64_le(out, incarnation);
   return out;
 }
 

@@ -173,6 +173,23 @@ INSTANTIATE_TEST_SUITE_P(
                               merge_outcome::unchanged, 5}),
     [](const auto& p) { return std::string(p.param.name); });
 
+// Only a member changes its name or address, by raising its incarnation: at the one we hold,
+// another member's record says what it saw of the state, nothing more.
+TEST(member_table, a_graver_state_at_the_same_incarnation_changes_only_the_state) {
+  member_table table{self_record(), 100};
+  table.merge(make(bob_id, 1, alive, "bob"));
+  member observed = make(bob_id, 1, suspect, "mallory");
+  observed.addr = "10.9.9.9:1";
+  observed.proof = "another proof";
+  EXPECT_EQ(table.merge(observed).outcome, merge_outcome::updated);
+  const member* bob = table.find(bob_id);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_EQ(bob->state, suspect);
+  EXPECT_EQ(bob->name, "bob");
+  EXPECT_EQ(bob->addr, "10.0.0.2:4000");
+  EXPECT_TRUE(bob->proof.empty());
+}
+
 TEST(member_table, refutation_reports_our_own_name) {
   member_table table{self_record(5), 100};
   EXPECT_EQ(table.merge(make(self_id, 5, suspect, "me")).old_name, "me");

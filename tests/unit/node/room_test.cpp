@@ -249,6 +249,18 @@ TEST(room, a_signed_nick_to_an_unusable_name_is_ignored_and_logged) {
   }
 }
 
+// Adds one member record to a Members frame, as a neighbour would send it.
+void add_record(pb::Frame& f, const peer_id& id, std::uint64_t incarnation, pb::MemberState state,
+                const std::string& name, const std::string& addr, const std::string& proof) {
+  auto* m = f.mutable_members()->add_members();
+  m->set_id(std::string(id.as_string_view()));
+  m->set_name(name);
+  m->set_addr(addr);
+  m->set_incarnation(incarnation);
+  m->set_state(state);
+  m->set_proof(proof);
+}
+
 // A member record spreads a name too: one that a hello could not carry is skipped, the
 // rest of the list is taken.
 TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
@@ -258,14 +270,9 @@ TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
   const identity carol = identity::generate(), mallory = identity::generate();
   pb::Frame f;
   auto add = [&](const identity& who, const std::string& name, const std::string& addr) {
-    auto* m = f.mutable_members()->add_members();
-    m->set_id(std::string(who.id().as_string_view()));
-    m->set_name(name);
-    m->set_addr(addr);
-    m->set_incarnation(1);
-    m->set_state(pb::MEMBER_STATE_ALIVE);
     const auto proof = who.sign(room_wire::incarnation_signed_part(who.id(), 1));
-    m->set_proof(proof.data(), proof.size());
+    add_record(f, who.id(), 1, pb::MEMBER_STATE_ALIVE, name, addr,
+               std::string(reinterpret_cast<const char*>(proof.data()), proof.size()));
   };
   add(mallory, "evil\x1b[2J", "127.0.0.1:9001");
   add(mallory, std::string(65, 'm'), "127.0.0.1:9001");
@@ -281,13 +288,7 @@ TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
 pb::Frame rumour_of(const member& who, std::uint64_t incarnation, pb::MemberState state,
                     const std::string& name, const std::string& addr) {
   pb::Frame f;
-  auto* m = f.mutable_members()->add_members();
-  m->set_id(std::string(who.id.as_string_view()));
-  m->set_name(name);
-  m->set_addr(addr);
-  m->set_incarnation(incarnation);
-  m->set_state(state);
-  m->set_proof(std::string(64, 'x'));
+  add_record(f, who.id, incarnation, state, name, addr, std::string(64, 'x'));
   return f;
 }
 

@@ -56,7 +56,7 @@ std::vector<pb::Frame> one_frame_of_each_kind() {
   m->set_name("peer1");
   m->set_addr(room_driver::addr_of(1));
   m->set_incarnation(3);
-  m->set_proof(room_driver::incarnation_proof(1, 3));
+  m->set_proof(room_driver::incarnation_proof(1, 3, m->name()));
   auto* vv = out[1].mutable_members()->add_version_vector();
   vv->set_author(id_bytes(1));
   vv->set_seq(2);

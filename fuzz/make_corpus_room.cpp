@@ -102,7 +102,7 @@ pb::Frame members_frame(std::size_t peer, pb::MemberState state, std::uint64_t i
   m->set_addr(room_driver::addr_of(peer));
   m->set_incarnation(incarnation);
   m->set_state(state);
-  m->set_proof(room_driver::incarnation_proof(peer, incarnation));
+  m->set_proof(room_driver::incarnation_proof(peer, incarnation, m->name()));
   return f;
 }
 

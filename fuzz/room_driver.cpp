@@ -136,13 +136,14 @@ wire::pb::Hello room_driver::hello_of(std::size_t peer, const std::string& room)
   h.set_listen_addr(addr_of(peer));
   h.set_incarnation(1);
   h.set_joined_at_us(1'600'000'000'000'000);
-  h.set_incarnation_proof(incarnation_proof(peer, 1));
+  h.set_incarnation_proof(incarnation_proof(peer, 1, h.name()));
   return h;
 }
 
-std::string room_driver::incarnation_proof(std::size_t peer, std::uint64_t incarnation) {
+std::string room_driver::incarnation_proof(std::size_t peer, std::uint64_t incarnation,
+                                           std::string_view name) {
   const identity& key = peer_keys().at(peer % peer_count);
-  const auto sig = key.sign(room_wire::incarnation_signed_part(key.id(), incarnation));
+  const auto sig = key.sign(room_wire::incarnation_signed_part(key.id(), incarnation, name));
   return {reinterpret_cast<const char*>(sig.data()), sig.size()};
 }
 

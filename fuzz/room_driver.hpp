@@ -73,8 +73,8 @@ public:
 
   // What honest peers send, so inputs can reach past the hello and the signature checks.
   static wire::pb::Hello hello_of(std::size_t peer, const std::string& room);
-  // Peer `peer`'s proof of an incarnation (Member.proof), for records an input sends.
-  static std::string incarnation_proof(std::size_t peer, std::uint64_t incarnation);
+  // Peer `peer`'s proof of an incarnation under `name` (Member.proof), for records an input sends.
+  static std::string incarnation_proof(std::size_t peer, std::uint64_t incarnation, std::string_view name);
   wire::pb::Frame signed_event(std::size_t author, wire::pb::EventBody body) const;
   std::string signed_ack(std::size_t from, std::uint64_t nonce, const std::string& requester) const;
 

@@ -81,10 +81,6 @@ void member_table::set_self_state(member_state s) {
 
 void member_table::set_self_proof(std::string proof) { members_.at(self_id_).proof = std::move(proof); }
 
-void member_table::rename(const peer_id& id, std::string name) {
-  if (auto it = members_.find(id); it != members_.end()) it->second.name = std::move(name);
-}
-
 const member* member_table::find(const peer_id& id) const {
   auto it = members_.find(id);
   return it == members_.end() ? nullptr : &it->second;

@@ -28,8 +28,9 @@ struct member {
   std::uint64_t incarnation = 0;
   member_state state = member_state::alive;
   microseconds joined_at{0};
-  // The member's signature over its id and this incarnation (room_wire::incarnation_signed_part),
-  // passed on with the record: only the member can raise its incarnation.
+  // The member's signature over its id, this incarnation and its name
+  // (room_wire::incarnation_signed_part), passed on with the record: only the member can raise
+  // its incarnation or name itself.
   std::string proof;
 };
 
@@ -66,8 +67,6 @@ public:
   void set_self_state(member_state s);
   // Our proof for the incarnation we are at; set after each change that raises it.
   void set_self_proof(std::string proof);
-  // Applies an authenticated name change (a signed nick event) without touching liveness.
-  void rename(const peer_id& id, std::string name);
 
   const member* find(const peer_id& id) const;
   std::vector<const member*> all() const;

@@ -83,7 +83,7 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
 
 void room::sign_self() {
   const member& me = members_.self();
-  const signature sig = id_.sign(room_wire::incarnation_signed_part(me.id, me.incarnation));
+  const signature sig = id_.sign(room_wire::incarnation_signed_part(me.id, me.incarnation, me.name));
   members_.set_self_proof(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
 }
 
@@ -97,7 +97,7 @@ void room::take_new_incarnation(std::string name, std::string addr) {
 // could follow (max_incarnation), and so shut it out of the room for good.
 bool room::vouched(const member& m) const {
   if (const member* known = members_.find(m.id); known && m.incarnation <= known->incarnation) return true;
-  return verify_signature(m.id, room_wire::incarnation_signed_part(m.id, m.incarnation), m.proof);
+  return verify_signature(m.id, room_wire::incarnation_signed_part(m.id, m.incarnation, m.name), m.proof);
 }
 
 void room::start(std::string listen_addr, instant now) {
@@ -240,7 +240,7 @@ void room::handle_room_proof(link_id link, link_state& ls, const pb::RoomProof& 
 // Hello (and, in a closed room, proof) accepted: settle duplicates and the active view.
 void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   // The hello's record is passed on to the room: it must carry what every member checks.
-  if (!verify_signature(ls.peer, room_wire::incarnation_signed_part(ls.peer, hello.incarnation()),
+  if (!verify_signature(ls.peer, room_wire::incarnation_signed_part(ls.peer, hello.incarnation(), hello.name()),
                         hello.incarnation_proof()))
     return refuse(link, errc::protocol_violation, "hello without its incarnation's proof");
   if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {

@@ -311,15 +311,15 @@ void room::deliver(const wire::verified_event& ev, bool late) {
       break;
     case pb::EventBody::kNick:
       if (!author) break;
-      // Signed by its author, but not a name a hello or a member record could carry: a name
-      // of ours would then differ from the one every record of it spreads.
+      // Signed by its author, but not a name a hello or a member record could carry. The
+      // member's record is not renamed here: its signed name comes with its own incarnation
+      // (room::nick), and a Nick event fetched from history may be older than the record.
       if (!wire::valid_name(ev.body.nick().new_name())) {
         actions_.emplace_back(action::log{fmt::format(
             "{} renamed itself to a name that is not 1 to {} printable bytes of UTF-8: ignored",
             ev.author.short_hex(), wire::max_name_bytes)});
         break;
       }
-      members_.rename(ev.author, ev.body.nick().new_name());
       note_name(ev.author, ev.body.nick().new_name());
       emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
       break;

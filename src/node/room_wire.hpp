@@ -45,12 +45,16 @@ inline std::string relayed_signed_part(const wire::pb::Relayed& r) {
   return out;
 }
 
-// What a member signs for each incarnation it takes (member::proof).
-inline std::string incarnation_signed_part(const peer_id& id, std::uint64_t incarnation) {
-  constexpr std::string_view tag{"peerchat incarnation v1\0", 24};
+// What a member signs for each incarnation it takes (member::proof): its name too, so no one
+// else can pass it off under another name at that incarnation. Not its address: members fill
+// in an unspecified host from what they see of its link (room::handle_members).
+inline std::string incarnation_signed_part(const peer_id& id, std::uint64_t incarnation,
+                                           std::string_view name) {
+  constexpr std::string_view tag{"peerchat incarnation v2\0", 24};
   std::string out{tag};
   out += id.as_string_view();
   append_u64_le(out, incarnation);
+  out += name;  // last, so its length needs no prefix
   return out;
 }
 

@@ -313,25 +313,6 @@ TEST(member_table, set_self_state_raises_the_incarnation) {
   EXPECT_EQ(table.self().incarnation, 6u);
 }
 
-TEST(member_table, rename_changes_only_the_name) {
-  member_table table{self_record(), 100};
-  table.merge(make(bob_id, 3, suspect, "bob"));
-  table.rename(bob_id, "robert");
-  const member* bob = table.find(bob_id);
-  ASSERT_NE(bob, nullptr);
-  EXPECT_EQ(bob->name, "robert");
-  EXPECT_EQ(bob->incarnation, 3u);
-  EXPECT_EQ(bob->state, suspect);
-  EXPECT_EQ(bob->addr, "10.0.0.2:4000");
-}
-
-TEST(member_table, rename_of_an_unknown_member_adds_nothing) {
-  member_table table{self_record(), 100};
-  table.rename(bob_id, "robert");
-  EXPECT_EQ(table.find(bob_id), nullptr);
-  EXPECT_EQ(table.size(), 1u);
-}
-
 // --- views -----------------------------------------------------------------------------------
 
 TEST(member_table, all_lists_every_record_by_join_time) {

@@ -35,7 +35,7 @@ protected:
     f.mutable_hello()->set_name(name);
     f.mutable_hello()->set_listen_addr("127.0.0.1:" + std::to_string(7000 + link));
     f.mutable_hello()->set_incarnation(1);
-    const auto proof = peer.sign(room_wire::incarnation_signed_part(peer.id(), 1));
+    const auto proof = peer.sign(room_wire::incarnation_signed_part(peer.id(), 1, name));
     f.mutable_hello()->set_incarnation_proof(proof.data(), proof.size());
     core_->on_frame(link, f, at());
     collect();

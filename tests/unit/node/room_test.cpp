@@ -226,6 +226,29 @@ TEST(room, a_nick_change_reaches_everyone_with_old_and_new_name) {
   EXPECT_EQ(net.node(a).core->members().find(net.node(b).id.id())->name, "bobby");
 }
 
+// The Nick event may come before the record of the new name (here it does: b's records to a
+// are lost). a's record of b stays as b signed it, so the member list a gives a newcomer
+// still proves itself; before names were signed a renamed the record on the event alone.
+TEST(room, a_nick_event_before_its_record_leaves_the_signed_record_alone) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  net.drop_frame = [&](std::size_t from, std::size_t to, const pb::Frame& f) {
+    return from == b && to == a && f.has_members();
+  };
+  net.node(b).core->nick("bobby", net.now());
+  net.pump();
+  ASSERT_EQ(net.node(a).all<ui_event::nick>().size(), 1u);
+  EXPECT_EQ(net.node(a).core->members().find(net.node(b).id.id())->name, "b");
+  net.drop_frame = nullptr;
+  auto c = net.join("c", a);
+  for (const auto& line : net.node(c).logs) EXPECT_EQ(line.find("proof"), std::string::npos) << line;
+  const auto linked = net.node(c).core->neighbours();
+  EXPECT_NE(std::find(linked.begin(), linked.end(), net.node(a).id.id()), linked.end());
+  net.connect(b, c);
+  EXPECT_EQ(net.node(c).core->members().find(net.node(b).id.id())->name, "bobby");
+}
+
 // A Nick event is signed by its author, but its name must still be one a hello could carry.
 TEST(room, a_signed_nick_to_an_unusable_name_is_ignored_and_logged) {
   fake_network net;
@@ -270,7 +293,7 @@ TEST(room, a_member_record_with_an_unusable_name_is_skipped) {
   const identity carol = identity::generate(), mallory = identity::generate();
   pb::Frame f;
   auto add = [&](const identity& who, const std::string& name, const std::string& addr) {
-    const auto proof = who.sign(room_wire::incarnation_signed_part(who.id(), 1));
+    const auto proof = who.sign(room_wire::incarnation_signed_part(who.id(), 1, name));
     add_record(f, who.id(), 1, pb::MEMBER_STATE_ALIVE, name, addr,
                std::string(reinterpret_cast<const char*>(proof.data()), proof.size()));
   };
@@ -314,6 +337,34 @@ TEST(room, a_record_raising_another_members_incarnation_without_its_proof_is_dro
   EXPECT_EQ(after->incarnation, before.incarnation);
   const auto linked = net.node(a).core->neighbours();
   EXPECT_NE(std::find(linked.begin(), linked.end(), net.node(b).id.id()), linked.end());
+}
+
+// A member's proof covers its name: replayed under another name (say, to pass bob off as
+// "alice" until his next incarnation) it proves nothing, and the neighbour is dropped. The
+// same proof with the name bob signed is taken, so the refusal is the name's doing.
+TEST(room, a_members_proof_under_another_name_is_refused) {
+  fake_network net;
+  auto a = net.add("a", "lobby");
+  auto b = net.join("b", a);
+  auto c = net.join("c", a);
+  auto d = net.join("d", a);
+  const identity& bob = net.node(b).id;
+  const member before = *net.node(a).core->members().find(bob.id());
+  const std::uint64_t next = before.incarnation + 1;
+  const auto sig = bob.sign(room_wire::incarnation_signed_part(bob.id(), next, "b"));
+  const std::string proof(reinterpret_cast<const char*>(sig.data()), sig.size());
+  auto record = [&](const std::string& name) {
+    pb::Frame f;
+    add_record(f, bob.id(), next, pb::MEMBER_STATE_ALIVE, name, before.addr, proof);
+    return f;
+  };
+  net.inject(a, net.link_at(a, c), record("alice"));
+  ASSERT_FALSE(net.node(a).logs.empty());
+  EXPECT_NE(net.node(a).logs.back().find("without its member's proof"), std::string::npos);
+  EXPECT_EQ(net.node(a).core->members().find(bob.id())->name, "b");
+  EXPECT_EQ(net.node(a).core->members().find(bob.id())->incarnation, before.incarnation);
+  net.inject(a, net.link_at(a, d), record("b"));
+  EXPECT_EQ(net.node(a).core->members().find(bob.id())->incarnation, next);
 }
 
 // At the incarnation we know, a record is another member's observation: its state is taken,

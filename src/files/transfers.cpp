@@ -35,6 +35,7 @@ void transfers::restore(std::vector<file_record> records, instant now) {
     auto offer = check_offer(r.from, wire_offer, r.to_room, std::numeric_limits<std::uint64_t>::max(), why);
     if (!offer || offer->id != r.id) continue;
     entry e{*offer, r.to, r.state, std::move(r.path), std::move(r.hashes), r.seen};
+    e.delivered = r.delivered;
     if (e.state == file_state::fetching) e.state = file_state::queued;  // resumes below
     remember(std::move(e));
   }
@@ -45,9 +46,17 @@ std::vector<std::pair<peer_id, pb::FileOffer>> transfers::own_private_offers() c
   std::vector<std::pair<peer_id, pb::FileOffer>> out;
   for (const auto& id : order_) {
     const entry& e = files_.at(id);
-    if (e.offer.from == self_ && !e.offer.to_room && e.state == file_state::shared) out.emplace_back(e.to, e.offer.wire);
+    if (e.offer.from == self_ && !e.offer.to_room && e.state == file_state::shared && !e.delivered)
+      out.emplace_back(e.to, e.offer.wire);
   }
   return out;
+}
+
+void transfers::on_private_offer_delivered(const pb::FileOffer& offer) {
+  auto it = files_.find(file_id_of(self_, offer));
+  if (it == files_.end() || it->second.delivered) return;
+  it->second.delivered = true;
+  save(it->second);
 }
 
 void transfers::share(std::optional<peer_id> to, std::string path, std::uint64_t size, std::string hashes,
@@ -214,7 +223,7 @@ void transfers::remember(entry e) {
 void transfers::save(const entry& e) {
   actions_.emplace_back(act::save{file_record{e.offer.id, e.offer.from, e.offer.to_room, e.to,
                                               e.offer.wire.SerializeAsString(), e.state, e.path,
-                                              e.hashes, e.seen}});
+                                              e.hashes, e.seen, e.delivered}});
 }
 
 ui_event::file_info transfers::info(const entry& e) const {

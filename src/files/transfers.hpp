@@ -52,6 +52,7 @@ struct file_record {
   std::string path;    // ours: the file offered; a download: the finished file
   std::string hashes;  // the chunk hashes, once known
   microseconds seen{0};
+  bool delivered = false;  // a private offer of ours: its recipient acknowledged it
 };
 
 namespace act {
@@ -85,9 +86,11 @@ public:
   transfers(const config& cfg, const peer_id& self);
 
   void restore(std::vector<file_record> records, instant now);
-  // Our private offers, for the room to deliver again after a restart (its outbox is not
-  // stored for them; a recipient that has one already ignores the copy).
+  // Our private offers not yet acknowledged, for the room to deliver again after a restart
+  // (its outbox is not stored for them; a recipient that has one already ignores the copy).
   std::vector<std::pair<peer_id, wire::pb::FileOffer>> own_private_offers() const;
+  // The recipient acknowledged our private offer: it is not offered again after a restart.
+  void on_private_offer_delivered(const wire::pb::FileOffer& offer);
 
   // Our file, hashed by the disk worker: offer it to one member, or the room.
   void share(std::optional<peer_id> to, std::string path, std::uint64_t size, std::string hashes,
@@ -135,6 +138,7 @@ private:
     std::string path;
     std::string hashes;
     microseconds seen{0};
+    bool delivered = false;  // a private offer of ours that its recipient acknowledged
     std::optional<chunk_schedule> schedule;  // while fetching, once the .part is open
     std::vector<std::pair<peer_id, std::vector<bool>>> early_holders;  // before the .part opened
     bool opening = false, finishing = false;

@@ -80,7 +80,12 @@ CREATE TABLE files (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr migration all[] = {{version_1}, {version_2}, {version_3}};
+// A private offer of ours that its recipient acknowledged: not offered again after a restart.
+constexpr const char* version_4 = R"sql(
+ALTER TABLE files ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr migration all[] = {{version_1}, {version_2}, {version_3}, {version_4}};
 
 }  // namespace
 

@@ -67,10 +67,10 @@ sqlite_store::sqlite_store(file_lock lock, std::unique_ptr<sqlite::connection> d
                        "SELECT id, peer, outgoing, sent_us, text, status FROM direct_messages "
                        "WHERE status = 1 AND outgoing = 1 ORDER BY sent_us LIMIT ?1"),
       save_file_(*db_,
-                 "INSERT OR REPLACE INTO files (id, offerer, to_room, peer, offer, state, path, hashes, seen_us) "
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                 "INSERT OR REPLACE INTO files (id, offerer, to_room, peer, offer, state, path, hashes, seen_us, "
+                 "delivered) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
       load_files_(*db_,
-                  "SELECT id, offerer, to_room, peer, offer, state, path, hashes, seen_us FROM files "
+                  "SELECT id, offerer, to_room, peer, offer, state, path, hashes, seen_us, delivered FROM files "
                   "ORDER BY seen_us DESC LIMIT ?1") {}
 
 }  // namespace peerchat::history

@@ -149,6 +149,7 @@ std::error_code sqlite_store::save_file(const stored_file& file) {
         .bind_text(7, file.path)
         .bind_blob(8, file.hashes)
         .bind(9, static_cast<std::int64_t>(file.seen.count()))
+        .bind(10, std::int64_t{file.delivered})
         .step();
   });
 }
@@ -165,7 +166,7 @@ std::vector<stored_file> sqlite_store::load_files(std::size_t k, std::error_code
       out.push_back({std::string(q.column_blob(0)), *from, q.column_int(2) != 0, *to,
                      std::string(q.column_blob(4)), static_cast<int>(q.column_int(5)),
                      std::string(q.column_text(6)), std::string(q.column_blob(7)),
-                     std::chrono::microseconds{q.column_int(8)}});
+                     std::chrono::microseconds{q.column_int(8)}, q.column_int(9) != 0});
     }
     return out;
   });

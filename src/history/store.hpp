@@ -113,6 +113,7 @@ struct stored_file {
   std::string path;
   std::string hashes;
   std::chrono::microseconds seen{0};
+  bool delivered = false;  // a private offer of ours: its recipient acknowledged it
 };
 
 struct peer_address {

@@ -256,7 +256,8 @@ void node::impl::execute(room_action& a) {
           load_for(act);
         } else if constexpr (std::is_same_v<T, action::store_direct>) {
           save_direct(act.record);
-        } else if constexpr (std::is_same_v<T, action::file_frame> || std::is_same_v<T, action::file_offered>) {
+        } else if constexpr (std::is_same_v<T, action::file_frame> || std::is_same_v<T, action::file_offered> ||
+                             std::is_same_v<T, action::file_offer_delivered>) {
           on_file_action(a);
         } else if constexpr (std::is_same_v<T, action::remember_peer>) {
           if (history)

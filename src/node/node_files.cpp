@@ -12,12 +12,12 @@ namespace {
 
 files::file_record from_store(history::stored_file f) {
   return {std::move(f.id), f.from, f.to_room, f.to, std::move(f.offer),
-          static_cast<files::file_state>(f.state), std::move(f.path), std::move(f.hashes), f.seen};
+          static_cast<files::file_state>(f.state), std::move(f.path), std::move(f.hashes), f.seen, f.delivered};
 }
 
 history::stored_file to_store(files::file_record r) {
   return {std::move(r.id), r.from, r.to_room, r.to, std::move(r.offer), static_cast<int>(r.state),
-          std::move(r.path), std::move(r.hashes), r.seen};
+          std::move(r.path), std::move(r.hashes), r.seen, r.delivered};
 }
 
 }  // namespace
@@ -61,6 +61,7 @@ void node::impl::on_file_action(room_action& a) {
   const instant now = clock.now();
   if (auto* f = std::get_if<action::file_frame>(&a)) files.on_frame(f->from, std::move(f->frame), now);
   else if (auto* o = std::get_if<action::file_offered>(&a)) files.on_offer(o->from, o->offer, o->to_room, now);
+  else if (auto* d = std::get_if<action::file_offer_delivered>(&a)) files.on_private_offer_delivered(d->offer);
 }
 
 void node::impl::execute(files::action& a) {

@@ -79,16 +79,19 @@ struct direct_record {
 
 namespace action {
 struct store_direct { direct_record record; };  // insert, or update the status of `record.id`
-// Files (src/files): a transfer frame for us from a member, over its link or relayed; and a
-// file offered to the room (an event) or to us alone (a private message).
+// Files (src/files): a transfer frame for us from a member, over its link or relayed; a file
+// offered to the room (an event) or to us alone (a private message); and our private offer,
+// acknowledged by its recipient.
 struct file_frame { peer_id from; wire::pb::Frame frame; };
 struct file_offered { peer_id from; wire::pb::FileOffer offer; bool to_room = true; };
+struct file_offer_delivered { wire::pb::FileOffer offer; };
 }  // namespace action
 
 using room_action = std::variant<action::send, action::close, action::dial, action::datagram,
                                  action::emit, action::log, action::finished, action::store_own,
                                  action::store_events, action::load_events, action::remember_peer,
-                                 action::store_direct, action::file_frame, action::file_offered>;
+                                 action::store_direct, action::file_frame, action::file_offered,
+                                 action::file_offer_delivered>;
 
 // What a node's store remembers of earlier runs, handed to room::restore.
 struct restored_history {

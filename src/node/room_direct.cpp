@@ -217,9 +217,11 @@ void room::handle_direct_ack(link_id from, const pb::DirectAck& msg) {
   if (it == outbox_.end() || it->second.to != *recipient ||
       !verify_signature(*recipient, ack_message(msg.id()), msg.signature()))
     return;
-  const outgoing_direct& out = it->second;
+  outgoing_direct& out = it->second;
   // A private file offer has no message of its own to report on: the file's events say it.
-  if (!out.file) {
+  if (out.file) {
+    actions_.emplace_back(action::file_offer_delivered{std::move(*out.file)});
+  } else {
     actions_.emplace_back(action::store_direct{{msg.id(), out.to, true, out.sent, out.text, ui_event::direct_state::delivered}});
     emit(ui_event::direct_status{hex(msg.id()), ui_event::direct_state::delivered, {}});
   }

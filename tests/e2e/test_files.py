@@ -3,6 +3,7 @@
 after a restart; names from the network cannot escape the downloads folder or overwrite."""
 
 import hashlib
+import sqlite3
 import time
 from pathlib import Path
 
@@ -79,6 +80,23 @@ def test_a_private_offer_to_an_absent_member_survives_the_senders_restart(cluste
     file_id = bob.wait_event("file-offer", file__name="for-bob.bin", timeout=60)["file"]["id"]
     bob.send(f"/get {file_id}")
     assert bob.wait_event("file-complete", file_id=file_id, timeout=60)["sha256"] == digest
+    # bob's receipt is remembered, so alice's next start does not offer it to him again.
+    wait_offer_delivered(alice, file_id)
+
+
+def wait_offer_delivered(node, file_id):
+    """The store is written in the background: poll until the offer is marked delivered."""
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        db = sqlite3.connect(f"file:{node.data_dir / 'history.db'}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT delivered FROM files WHERE hex(id) = ?", (file_id.upper(),)).fetchall()
+        finally:
+            db.close()
+        if rows == [(1,)]:
+            return
+        assert time.monotonic() < deadline, f"{node.name} never marked {file_id} delivered: {rows}"
+        time.sleep(0.1)  # polling interval
 
 
 def held_chunks(node, name, file_id):

@@ -42,6 +42,7 @@ struct member {
   std::map<std::string, std::string> disk;                        // path -> content
   std::map<std::string, std::map<std::uint32_t, std::string>> parts;  // file id -> chunks
   std::vector<ui_event_t> events;
+  std::vector<file_record> saved;  // what the store would hold, in order of saving
   bool corrupt = false;  // serves every chunk with a flipped byte
   std::size_t chunks_served = 0;
 
@@ -149,6 +150,8 @@ protected:
         m.core.on_finished(act.id, path, sha256(whole), now());
       } else if constexpr (std::is_same_v<T, act::discard>) {
         m.parts.erase(act.id);
+      } else if constexpr (std::is_same_v<T, act::save>) {
+        m.saved.push_back(act.record);
       }
     }, a);
   }
@@ -239,6 +242,39 @@ TEST_F(world, a_private_file_is_served_to_its_recipient_only) {
   bob.core.get(id, now());
   run();
   EXPECT_EQ(bob.all<ui_event::file_complete>().size(), 1u);
+}
+
+// After a restart the room offers again each private offer its recipient has not acknowledged;
+// one acknowledged is remembered as delivered and left alone (before, every private offer ever
+// made went back into the outbox, whose bound then turned away new private messages).
+TEST_F(world, an_acknowledged_private_offer_is_not_offered_again_after_a_restart) {
+  auto& alice = add(0xa0);
+  auto& bob = add(0xb0);
+  share(alice, bob.id, "/a/diary", content(1000, 'd'));
+  share(alice, bob.id, "/a/notes", content(2000, 'n'));
+  auto pending = alice.core.own_private_offers();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].first, bob.id);
+  const wire::pb::FileOffer diary = pending[0].second;
+  ASSERT_EQ(diary.name(), "diary");
+  alice.core.on_private_offer_delivered(diary);
+  run();
+  pending = alice.core.own_private_offers();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].second.name(), "notes");
+  ASSERT_FALSE(alice.saved.empty());
+  EXPECT_TRUE(alice.saved.back().delivered);
+
+  // The last record saved of each file is what a restarted alice reads back.
+  std::map<std::string, file_record> latest;
+  for (const auto& r : alice.saved) latest[r.id] = r;
+  std::vector<file_record> stored;
+  for (auto& [id, r] : latest) stored.push_back(r);
+  transfers restarted(cfg, alice.id);
+  restarted.restore(stored, now());
+  pending = restarted.own_private_offers();
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].second.name(), "notes");
 }
 
 TEST_F(world, downloads_beyond_the_limit_wait_their_turn) {

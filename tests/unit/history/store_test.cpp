@@ -299,6 +299,58 @@ TEST_F(store_test, settings_round_trip_and_an_unset_one_is_empty) {
   EXPECT_EQ(s->meta(meta_key::display_name, ec_), "alice");
 }
 
+// --- files ---------------------------------------------------------------------------------
+
+stored_file a_file(char tag, bool delivered) {
+  const identity alice = identity::from_seed({1}), bob = identity::from_seed({2});
+  return {std::string(16, tag), alice.id(), false, bob.id(), "offer bytes", 4, "/a/file", std::string(32, 'h'),
+          std::chrono::microseconds{1000 + tag}, delivered};
+}
+
+TEST_F(store_test, file_records_round_trip_with_whether_the_offer_was_delivered) {
+  {
+    auto s = open_ok();
+    ASSERT_FALSE(s->save_file(a_file('x', true)));
+    ASSERT_FALSE(s->save_file(a_file('y', false)));
+  }
+  auto s = open_ok();
+  auto files = s->load_files(10, ec_);
+  ASSERT_FALSE(ec_);
+  ASSERT_EQ(files.size(), 2u);
+  std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  EXPECT_TRUE(files[0].delivered);
+  EXPECT_FALSE(files[1].delivered);
+  const stored_file want = a_file('x', true);
+  EXPECT_EQ(files[0].from, want.from);
+  EXPECT_EQ(files[0].to, want.to);
+  EXPECT_FALSE(files[0].to_room);
+  EXPECT_EQ(files[0].offer, want.offer);
+  EXPECT_EQ(files[0].state, want.state);
+  EXPECT_EQ(files[0].path, want.path);
+  EXPECT_EQ(files[0].hashes, want.hashes);
+  EXPECT_EQ(files[0].seen, want.seen);
+}
+
+// Version 4 added `delivered`: a file row from version 3 is kept, as not yet delivered.
+TEST_F(store_test, a_file_row_from_before_delivered_was_kept_is_taken_as_undelivered) {
+  {
+    sqlite::connection db(db_path_);
+    const auto all = schema::migrations();
+    schema::migrate(db, {all.begin(), all.begin() + 3});
+  }
+  ASSERT_EQ(raw_sql(db_path_, "PRAGMA user_version"), "3");
+  const stored_file old = a_file('z', false);
+  ASSERT_EQ(raw_sql(db_path_, "INSERT INTO files VALUES (x'" + std::string(32, '7') + "', x'" + old.from.hex() +
+                                  "', 0, x'" + old.to.hex() + "', x'00', 4, '/a/file', x'', 5)"),
+            "");
+  auto s = open_ok();
+  const auto files = s->load_files(10, ec_);
+  ASSERT_FALSE(ec_);
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_FALSE(files[0].delivered);
+  EXPECT_EQ(files[0].from, old.from);
+}
+
 // --- schema and migrations ------------------------------------------------------------------
 
 TEST_F(store_test, a_new_store_is_marked_as_peerchat_at_the_latest_schema_in_wal_mode) {

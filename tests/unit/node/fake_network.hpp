@@ -30,6 +30,8 @@ struct peer_node {
   std::vector<std::string> logs;
   std::vector<std::string> dials;
   std::vector<action::file_frame> file_frames;  // transfer frames for this node's files layer
+  std::vector<action::file_offered> offers;      // offers for this node's files layer
+  std::vector<action::file_offer_delivered> offers_delivered;  // ours, acknowledged
   std::optional<std::error_code> finished;
   // History, for nodes created with_store.
   bool with_store = false;
@@ -199,6 +201,10 @@ private:
       n.events.push_back(e->event);
     } else if (auto* ff = std::get_if<action::file_frame>(&a)) {
       n.file_frames.push_back(std::move(*ff));
+    } else if (auto* fo = std::get_if<action::file_offered>(&a)) {
+      n.offers.push_back(std::move(*fo));
+    } else if (auto* fd = std::get_if<action::file_offer_delivered>(&a)) {
+      n.offers_delivered.push_back(std::move(*fd));
     } else if (auto* l = std::get_if<action::log>(&a)) {
       n.logs.push_back(l->line);
     } else if (auto* f = std::get_if<action::finished>(&a)) {

@@ -77,6 +77,28 @@ TEST(room_direct, an_absent_recipient_gets_it_when_back_and_the_sender_hears_bot
             (std::vector{ui_event::direct_state::pending, ui_event::direct_state::delivered}));
 }
 
+// The recipient's receipt for a private file offer goes to the files layer, which keeps the
+// offer from going back into the outbox after a restart; until then there is none.
+TEST(room_direct, a_private_file_offer_is_reported_delivered_once_its_recipient_acknowledges_it) {
+  chain t;
+  auto& carol = t.net.node(t.c);
+  t.net.crash(t.c);
+  pb::FileOffer offer;
+  offer.set_name("notes.txt");
+  offer.set_size(10);
+  t.net.node(t.b).core->offer_file(carol.id.id(), offer, t.net.now());
+  t.net.advance(std::chrono::seconds(6));
+  EXPECT_TRUE(t.net.node(t.b).offers_delivered.empty());
+  const auto c2 = t.net.join("carol", t.a, [&](peer_node& n) { n.id = std::move(carol.id); });
+  t.net.advance(std::chrono::seconds(11));  // the next retry
+  ASSERT_EQ(t.net.node(c2).offers.size(), 1u);
+  EXPECT_FALSE(t.net.node(c2).offers[0].to_room);
+  ASSERT_EQ(t.net.node(t.b).offers_delivered.size(), 1u);
+  EXPECT_EQ(t.net.node(t.b).offers_delivered[0].offer.name(), "notes.txt");
+  EXPECT_TRUE(statuses(t.net.node(t.b)) == std::vector{ui_event::direct_state::pending})
+      << "a file offer has no message status of its own to end";
+}
+
 TEST(room_direct, a_retried_message_is_shown_once) {
   chain t;
   t.net.drop_frame = [&](std::size_t from, std::size_t, const pb::Frame& f) {

@@ -55,6 +55,13 @@ struct config {
   double events_per_member_per_s = 100;
   double events_per_member_burst = 500;
   std::chrono::milliseconds flood_mute{10000};
+  // Observations (another member's record at the incarnation we hold, with a graver state:
+  // suspect, failed) taken from one neighbour: bursts of 1000, then 20 per second. Each one
+  // taken costs the room a flood, and a suspicion of a live member a second one (its
+  // refutation), so unbounded, one insider's frame of 500 made 1000 floods. Honest
+  // neighbours pass on each failure once: a 30% crash of 1000 members is 600 in all.
+  double observations_per_member_per_s = 20;
+  double observations_per_member_burst = 1000;
   // SWIM failure detection. One probe per interval; an ack is due within probe_timeout on
   // loopback or a LAN (raise both on slow links). A suspicion stands for
   // suspicion_mult * max(1, log10 N) * probe_interval before the member is declared failed:

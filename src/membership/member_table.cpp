@@ -65,6 +65,11 @@ merge_result member_table::merge(const member& incoming) {
   return result;
 }
 
+bool member_table::is_observation(const member& incoming) const {
+  const member* known = find(incoming.id);
+  return known && incoming.incarnation == known->incarnation && gravity(incoming.state) > gravity(known->state);
+}
+
 const member& member_table::update_self(std::string name, std::string addr) {
   member& me = members_.at(self_id_);
   me.name = std::move(name);

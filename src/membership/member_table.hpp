@@ -60,6 +60,9 @@ public:
   member_table(member self, std::size_t max_members);
 
   merge_result merge(const member& incoming);
+  // `incoming` is another member's observation that would change the table: a graver state
+  // (suspect, failed, left) at the incarnation we hold.
+  bool is_observation(const member& incoming) const;
 
   const member& self() const { return members_.at(self_id_); }
   // Changes our own name and address; raises our incarnation so the news wins everywhere.

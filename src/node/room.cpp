@@ -76,7 +76,9 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
       // Each node's own phase of the IHave beat.
       tree_(plumtree_config{.ihave_phase = microseconds(static_cast<std::int64_t>(
                                 (seed ^ 0x9e3779b9u) % static_cast<std::uint64_t>(plumtree_config{}.ihave_beat.count())))}),
-      event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members) {
+      event_rate_(rate{cfg.events_per_member_per_s, cfg.events_per_member_burst}, cfg.max_members),
+      observation_rate_(rate{cfg.observations_per_member_per_s, cfg.observations_per_member_burst},
+                        cfg.max_members) {
   note_name(id.id(), cfg.name);
   sign_self();
 }
@@ -313,15 +315,21 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   // vector may count events still on their way to us by other paths; taking it would drop them.
   if (!baseline_taken_) take_baseline(msg, from);
 
-  const link_state& source = links_.at(from);
+  link_state& source = links_.at(from);
   pb::Frame forward;
   bool refuted = false;
+  std::size_t skipped = 0;
   for (const auto& wire_member : msg.members()) {
     auto m = room_wire::from_wire(wire_member);
     if (!m) continue;
     // A neighbour passes on only records it checked itself, so a bad proof is its own doing;
     // and a frame of them would cost us a verification each.
     if (!vouched(*m)) return refuse(from, errc::protocol_violation, "a member record without its member's proof");
+    // Anyone may observe a member's state, unsigned: what each costs the room is bounded.
+    if (members_.is_observation(*m) && !observation_rate_.take(source.peer, now.mono)) {
+      ++skipped;
+      continue;
+    }
     if (auto hp = parse_host_port(m->addr); hp && is_unspecified_host(hp->host)) {
       // Only the member's own link tells us where it really is.
       if (m->id == source.peer) m->addr = with_reachable_host(m->addr, source.remote_ip);
@@ -339,6 +347,12 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
         room_wire::to_wire(merged, *forward.mutable_members()->add_members());
       }
     }
+  }
+  if (skipped > 0 && !source.told_observations_capped) {  // once per link: a flood would flood the log too
+    source.told_observations_capped = true;
+    actions_.emplace_back(action::log{fmt::format(
+        "{} passes on more observations of members than {}/s: the rest are skipped", source.peer.short_hex(),
+        cfg_.observations_per_member_per_s)});
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);
   if (refuted) {

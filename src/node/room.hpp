@@ -184,6 +184,7 @@ private:
     std::string bye_dial_instead{};  // the address the peer handed us over to, if any
     session_exporter exporter{};
     std::optional<wire::pb::Hello> peer_hello{};  // kept while a closed room's proof is due
+    bool told_observations_capped = false;  // logged that its observations went over the rate
     bool we_dialed() const { return !dial_addr.empty(); }
   };
 
@@ -332,6 +333,7 @@ private:
   std::deque<event_ref> recent_order_;
   room_stats stats_;
   rate_limiter<peer_id> event_rate_;
+  rate_limiter<peer_id> observation_rate_;  // per neighbour: see config::observations_per_member_per_s
   // Private messages we sent and have no ack for, by id (bounded; kept in the store too).
   struct outgoing_direct {
     peer_id to;

@@ -367,6 +367,50 @@ TEST(room, a_members_proof_under_another_name_is_refused) {
   EXPECT_EQ(net.node(a).core->members().find(bob.id())->incarnation, next);
 }
 
+// Observations need no proof, so each neighbour's are rationed (config: bursts, then a rate):
+// an insider's frame of suspicions would otherwise cost the room two floods per record, the
+// rumour and the member's refutation. The excess is skipped, once logged, and the link kept.
+TEST(room, observations_beyond_a_neighbours_budget_are_skipped) {
+  fake_network net;
+  auto a = net.add("a", "lobby", {}, [](peer_node& n) {
+    n.cfg.observations_per_member_burst = 2;
+    n.cfg.observations_per_member_per_s = 1;
+  });
+  auto b = net.join("b", a);
+  auto c = net.join("c", a);
+  auto d = net.join("d", a);
+  auto e = net.join("e", a);
+  auto record_at_a = [&](std::size_t who) { return *net.node(a).core->members().find(net.node(who).id.id()); };
+  // Each suspicion taken reaches its member, which refutes it with a new incarnation.
+  auto refuted = [&](std::size_t who, const member& before) {
+    return net.node(who).core->members().self().incarnation > before.incarnation &&
+           record_at_a(who).incarnation > before.incarnation;
+  };
+  pb::Frame f;
+  for (const auto who : {b, d, e}) {
+    const member m = record_at_a(who);
+    add_record(f, m.id, m.incarnation, pb::MEMBER_STATE_SUSPECT, m.name, m.addr, m.proof);
+  }
+  const member b_before = record_at_a(b), d_before = record_at_a(d), e_before = record_at_a(e);
+  net.inject(a, net.link_at(a, c), f);
+  EXPECT_TRUE(refuted(b, b_before));
+  EXPECT_TRUE(refuted(d, d_before));
+  EXPECT_FALSE(refuted(e, e_before)) << "over the budget";
+  EXPECT_EQ(record_at_a(e).state, member_state::alive);
+  ASSERT_FALSE(net.node(a).logs.empty());
+  EXPECT_NE(net.node(a).logs.back().find("observations"), std::string::npos) << net.node(a).logs.back();
+  const auto linked = net.node(a).core->neighbours();
+  EXPECT_NE(std::find(linked.begin(), linked.end(), net.node(c).id.id()), linked.end());
+  // A second later the budget holds one more.
+  net.advance(std::chrono::seconds(1));
+  ASSERT_EQ(record_at_a(e).incarnation, e_before.incarnation);
+  pb::Frame again;
+  add_record(again, e_before.id, e_before.incarnation, pb::MEMBER_STATE_SUSPECT, e_before.name, e_before.addr,
+             e_before.proof);
+  net.inject(a, net.link_at(a, c), again);
+  EXPECT_TRUE(refuted(e, e_before));
+}
+
 // At the incarnation we know, a record is another member's observation: its state is taken,
 // never a name or an address; the member refutes it with a new incarnation, signed.
 TEST(room, an_observation_changes_only_a_members_state_and_the_member_refutes_it) {

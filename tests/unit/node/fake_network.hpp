@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <functional>
 #include <map>
@@ -143,6 +144,12 @@ public:
     for (const auto& [here, there] : peers_)
       if (here.node == node_index && there.node == towards) return here.link;
     return 0;
+  }
+
+  // `from`'s room counts `to` among its neighbours (an established link).
+  bool linked(std::size_t from, std::size_t to) {
+    const auto n = node(from).core->neighbours();
+    return std::find(n.begin(), n.end(), node(to).id.id()) != n.end();
   }
 
   // Runs every queued action until the network is quiet. Dials are recorded, not performed,

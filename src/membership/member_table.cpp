@@ -18,6 +18,11 @@ namespace {
 
 int gravity(member_state s) { return static_cast<int>(s); }
 
+// `incoming` says what another member saw of `known` at the incarnation it holds.
+bool graver_at_same_incarnation(const member& known, const member& incoming) {
+  return incoming.incarnation == known.incarnation && gravity(incoming.state) > gravity(known.state);
+}
+
 merge_outcome transition(const member& before, const member& after) {
   const bool was_live = is_live(before.state), now_live = is_live(after.state);
   if (!was_live && now_live) return merge_outcome::joined;
@@ -28,9 +33,15 @@ merge_outcome transition(const member& before, const member& after) {
 
 }  // namespace
 
-member_table::member_table(member self, std::size_t max_members)
-    : self_id_(self.id), max_members_(std::max<std::size_t>(max_members, 1)) {
-  members_.emplace(self.id, std::move(self));
+member_table::member_table(member self, std::size_t max_members, signer sign)
+    : self_id_(self.id), max_members_(std::max<std::size_t>(max_members, 1)), sign_(std::move(sign)) {
+  member& me = members_.emplace(self.id, std::move(self)).first->second;
+  take_incarnation(me, me.incarnation);
+}
+
+void member_table::take_incarnation(member& me, std::uint64_t incarnation) {
+  me.incarnation = incarnation;
+  if (sign_) me.proof = sign_(me);
 }
 
 merge_result member_table::merge(const member& incoming) {
@@ -40,7 +51,7 @@ merge_result member_table::merge(const member& incoming) {
     const bool rumour = incoming.state != me.state || incoming.name != me.name ||
                         incoming.addr != me.addr;
     if (incoming.incarnation < me.incarnation || !rumour || !is_live(me.state)) return {};
-    me.incarnation = incoming.incarnation + 1;
+    take_incarnation(me, incoming.incarnation + 1);
     return {merge_outcome::refuted, me.name};
   }
 
@@ -53,10 +64,7 @@ merge_result member_table::merge(const member& incoming) {
   }
 
   member& known = it->second;
-  const bool newer = incoming.incarnation > known.incarnation ||
-                     (incoming.incarnation == known.incarnation &&
-                      gravity(incoming.state) > gravity(known.state));
-  if (!newer) return {};
+  if (incoming.incarnation <= known.incarnation && !graver_at_same_incarnation(known, incoming)) return {};
   merge_result result{transition(known, incoming), known.name};
   // At the incarnation we hold, a record is another member's observation of its state: only
   // the member itself, raising its incarnation, changes its name, address or proof.
@@ -67,24 +75,22 @@ merge_result member_table::merge(const member& incoming) {
 
 bool member_table::is_observation(const member& incoming) const {
   const member* known = find(incoming.id);
-  return known && incoming.incarnation == known->incarnation && gravity(incoming.state) > gravity(known->state);
+  return known && graver_at_same_incarnation(*known, incoming);
 }
 
 const member& member_table::update_self(std::string name, std::string addr) {
   member& me = members_.at(self_id_);
   me.name = std::move(name);
   me.addr = std::move(addr);
-  ++me.incarnation;
+  take_incarnation(me, me.incarnation + 1);
   return me;
 }
 
 void member_table::set_self_state(member_state s) {
   member& me = members_.at(self_id_);
   me.state = s;
-  ++me.incarnation;
+  take_incarnation(me, me.incarnation + 1);
 }
-
-void member_table::set_self_proof(std::string proof) { members_.at(self_id_).proof = std::move(proof); }
 
 const member* member_table::find(const peer_id& id) const {
   auto it = members_.find(id);

@@ -1,13 +1,15 @@
 // Every member's record and the rules for merging records heard from others (SWIM /
 // memberlist style). A higher incarnation wins; at equal incarnation the graver state wins
-// (alive < suspect < failed < left), and only the state is taken. Only a member itself raises its incarnation: it does so
-// to change its name or address and to refute rumours of its death. The table trusts what it
-// is given; the room checks each incarnation's proof (the member's signature) before a merge.
+// (alive < suspect < failed < left), and only the state is taken. Only a member itself raises
+// its incarnation: it does so to change its name or address and to refute rumours of its
+// death, and signs each one (the signer given). The table trusts what it is given; the room
+// checks each incarnation's proof (the member's signature) before a merge.
 // Bounded: at most `max_members` records; tombstones (failed/left) are evicted first.
 // Sans-IO and single-threaded.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -57,7 +59,10 @@ inline constexpr std::uint64_t max_incarnation = std::uint64_t{1} << 62;
 
 class member_table {
 public:
-  member_table(member self, std::size_t max_members);
+  // Our proof (member::proof) of an incarnation of ours; called for each one we take, so the
+  // record we pass on is always signed. None: proofs stay as given (tests, fuzzing).
+  using signer = std::function<std::string(const member& self)>;
+  member_table(member self, std::size_t max_members, signer sign = {});
 
   merge_result merge(const member& incoming);
   // `incoming` is another member's observation that would change the table: a graver state
@@ -68,8 +73,6 @@ public:
   // Changes our own name and address; raises our incarnation so the news wins everywhere.
   const member& update_self(std::string name, std::string addr);
   void set_self_state(member_state s);
-  // Our proof for the incarnation we are at; set after each change that raises it.
-  void set_self_proof(std::string proof);
 
   const member* find(const peer_id& id) const;
   std::vector<const member*> all() const;
@@ -78,9 +81,11 @@ public:
 
 private:
   bool make_room();
+  void take_incarnation(member& me, std::uint64_t incarnation);
 
   peer_id self_id_;
   std::size_t max_members_;
+  signer sign_;
   std::unordered_map<peer_id, member> members_;
 };
 

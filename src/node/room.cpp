@@ -34,6 +34,11 @@ swim_config swim_settings(const config& cfg) {
           cfg.indirect_probes, cfg.suspicion_mult};
 }
 
+// `proof` is `id`'s signature of that incarnation under that name (member::proof).
+bool proves_incarnation(const peer_id& id, std::uint64_t incarnation, std::string_view name, std::string_view proof) {
+  return verify_signature(id, room_wire::incarnation_signed_part(id, incarnation, name), proof);
+}
+
 }  // namespace
 
 namespace room_wire {
@@ -67,7 +72,11 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
       room_(cfg.room),
       members_(member{id.id(), cfg.name, {}, static_cast<std::uint64_t>(now.wall.count()),
                       member_state::alive, now.wall, {}},
-               cfg.max_members),
+               cfg.max_members,
+               [&id](const member& me) {
+                 const signature sig = id.sign(room_wire::incarnation_signed_part(me.id, me.incarnation, me.name));
+                 return std::string(reinterpret_cast<const char*>(sig.data()), sig.size());
+               }),
       names_(cfg.max_members),
       delivery_({.max_held = 1024, .max_authors = cfg.max_members,
                  .reorder_wait = std::chrono::duration_cast<microseconds>(cfg.reorder_wait)}),
@@ -80,32 +89,22 @@ room::room(const config& cfg, const identity& id, instant now, std::uint64_t see
       observation_rate_(rate{cfg.observations_per_member_per_s, cfg.observations_per_member_burst},
                         cfg.max_members) {
   note_name(id.id(), cfg.name);
-  sign_self();
-}
-
-void room::sign_self() {
-  const member& me = members_.self();
-  const signature sig = id_.sign(room_wire::incarnation_signed_part(me.id, me.incarnation, me.name));
-  members_.set_self_proof(std::string(reinterpret_cast<const char*>(sig.data()), sig.size()));
 }
 
 void room::take_new_incarnation(std::string name, std::string addr) {
-  members_.update_self(std::move(name), std::move(addr));
-  sign_self();
-  spread_record(members_.self(), std::nullopt);
+  spread_record(members_.update_self(std::move(name), std::move(addr)), std::nullopt);
 }
 
 // Unsigned incarnations let any member declare another failed at 2^62, where no refutation
 // could follow (max_incarnation), and so shut it out of the room for good.
 bool room::vouched(const member& m) const {
   if (const member* known = members_.find(m.id); known && m.incarnation <= known->incarnation) return true;
-  return verify_signature(m.id, room_wire::incarnation_signed_part(m.id, m.incarnation, m.name), m.proof);
+  return proves_incarnation(m.id, m.incarnation, m.name, m.proof);
 }
 
 void room::start(std::string listen_addr, instant now) {
   listen_addr_ = std::move(listen_addr);
   members_.update_self(cfg_.name, listen_addr_);
-  sign_self();
   next_maintenance_ = now.mono + maintenance_period;
   if (!cfg_.join.empty()) {
     dialing_[join_addr()] = now.mono;
@@ -242,8 +241,7 @@ void room::handle_room_proof(link_id link, link_state& ls, const pb::RoomProof& 
 // Hello (and, in a closed room, proof) accepted: settle duplicates and the active view.
 void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   // The hello's record is passed on to the room: it must carry what every member checks.
-  if (!verify_signature(ls.peer, room_wire::incarnation_signed_part(ls.peer, hello.incarnation(), hello.name()),
-                        hello.incarnation_proof()))
+  if (!proves_incarnation(ls.peer, hello.incarnation(), hello.name(), hello.incarnation_proof()))
     return refuse(link, errc::protocol_violation, "hello without its incarnation's proof");
   if (auto dup = link_by_peer_.find(ls.peer); dup != link_by_peer_.end()) {
     // Two links to one peer (usually both dialed at once): both ends keep the link dialed by
@@ -356,7 +354,6 @@ void room::handle_members(link_id from, const pb::Members& msg, instant now) {
   }
   if (forward.members().members_size() > 0) broadcast(forward, from);
   if (refuted) {
-    sign_self();
     // Back to everyone, the rumour's source included: it is the one that must hear it.
     spread_record(members_.self(), std::nullopt);
   }
@@ -420,7 +417,6 @@ void room::leave(instant now) {
   }
   leaving_ = true;
   members_.set_self_state(member_state::left);
-  sign_self();
   if (unsent_own_.empty()) finish_leaving();  // else once the leave event is on disk and sent
 }
 

@@ -261,8 +261,6 @@ private:
   void take_hand_over(const std::string& addr, instant now);
   void fail_join(const std::string& reason, std::error_code why);
   void learn_observed_ip(const std::string& ip);
-  // Our record took a new incarnation: sign it, so that others take and pass it on.
-  void sign_self();
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
   // every link.
   void take_new_incarnation(std::string name, std::string addr);

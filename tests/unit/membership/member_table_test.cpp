@@ -190,6 +190,20 @@ TEST(member_table, a_graver_state_at_the_same_incarnation_changes_only_the_state
   EXPECT_TRUE(bob->proof.empty());
 }
 
+// Every incarnation we take is signed where it is taken, so no caller can forget one: at
+// the start, on a new name or address, on leaving, and on refuting a rumour.
+TEST(member_table, each_incarnation_of_ours_is_signed_by_the_signer_given) {
+  auto sign = [](const member& me) { return me.name + "@" + std::to_string(me.incarnation); };
+  member_table table{self_record(5), 100, sign};
+  EXPECT_EQ(table.self().proof, "me@5");
+  table.update_self("renamed", "10.0.0.1:4000");
+  EXPECT_EQ(table.self().proof, "renamed@6");
+  EXPECT_EQ(table.merge(make(self_id, 6, suspect, "renamed")).outcome, merge_outcome::refuted);
+  EXPECT_EQ(table.self().proof, "renamed@7");
+  table.set_self_state(left);
+  EXPECT_EQ(table.self().proof, "renamed@8");
+}
+
 TEST(member_table, refutation_reports_our_own_name) {
   member_table table{self_record(5), 100};
   EXPECT_EQ(table.merge(make(self_id, 5, suspect, "me")).old_name, "me");

@@ -312,15 +312,19 @@ pb::Frame rumour_of(const member& who, std::uint64_t incarnation, pb::MemberStat
   return f;
 }
 
+// A founder, a, and three members who joined through it.
+struct room_of_four : testing::Test {
+  fake_network net;
+  std::size_t a = net.add("a", "lobby");
+  std::size_t b = net.join("b", a);
+  std::size_t c = net.join("c", a);
+  std::size_t d = net.join("d", a);
+};
+
 // Only a member raises its incarnation, and it signs each one. Unsigned, one record declaring
 // b failed at 2^62 (max_incarnation) shut b out for good: its refutation, 2^62 + 1, was
 // above what anyone takes. The neighbour that sent such a record is dropped.
-TEST(room, a_record_raising_another_members_incarnation_without_its_proof_is_dropped) {
-  fake_network net;
-  auto a = net.add("a", "lobby");
-  auto b = net.join("b", a);
-  auto c = net.join("c", a);
-  auto d = net.join("d", a);
+TEST_F(room_of_four, a_record_raising_another_members_incarnation_without_its_proof_is_dropped) {
   const member before = *net.node(a).core->members().find(net.node(b).id.id());
   for (const auto& [sender, incarnation] : {std::pair{c, before.incarnation + 1}, std::pair{d, max_incarnation}}) {
     net.inject(a, net.link_at(a, sender), rumour_of(before, incarnation, pb::MEMBER_STATE_FAILED, "b", before.addr));
@@ -338,12 +342,7 @@ TEST(room, a_record_raising_another_members_incarnation_without_its_proof_is_dro
 // A member's proof covers its name: replayed under another name (say, to pass bob off as
 // "alice" until his next incarnation) it proves nothing, and the neighbour is dropped. The
 // same proof with the name bob signed is taken, so the refusal is the name's doing.
-TEST(room, a_members_proof_under_another_name_is_refused) {
-  fake_network net;
-  auto a = net.add("a", "lobby");
-  auto b = net.join("b", a);
-  auto c = net.join("c", a);
-  auto d = net.join("d", a);
+TEST_F(room_of_four, a_members_proof_under_another_name_is_refused) {
   const identity& bob = net.node(b).id;
   const member before = *net.node(a).core->members().find(bob.id());
   const std::uint64_t next = before.incarnation + 1;

@@ -1,6 +1,8 @@
 // Seeds for the pure cores' targets. Each is a short sequence of operations in the format its
 // harness reads (see the switch in each *_fuzz.cpp): an opcode byte, then its arguments.
 #include <initializer_list>
+#include <string>
+#include <string_view>
 
 #include "fuzz/fuzz_input.hpp"
 #include "fuzz/make_corpus.hpp"
@@ -120,9 +122,27 @@ void catch_up_seeds() {
   write_seed("catch_up", "two-authors-in-two-wants", w.data());
 }
 
+
+// line_editor: reads, each a terminal width and the bytes one read(2) returned.
+void line_editor_seeds() {
+  const auto reads = [](std::initializer_list<std::string_view> parts) {
+    input_writer w;
+    for (const auto part : parts) w.byte(40).bytes(part);
+    return w.data();
+  };
+  write_seed("line_editor", "typed-and-sent", reads({"hello", " there\r"}));
+  write_seed("line_editor", "arrows-home-end-delete", reads({"h\xc3\xa9llo", "\x1b[H\x1b[C\x1b[3~", "\x1bOF!\x7f\r"}));
+  write_seed("line_editor", "emacs-keys", reads({"one two three\x17\x01\x06\x0b\x05x\x02\x15\r"}));
+  write_seed("line_editor", "history-walk", reads({"first\rsecond\rdraft", "\x1b[A\x1b[A\x1b[B\x10\x0e\r"}));
+  write_seed("line_editor", "split-escape-and-utf8", reads({"ab\x1b", "[", "D\xe2\x82", "\xac\x1b[1;5D\x1b", "b\r"}));
+  write_seed("line_editor", "long-line-scrolls", reads({std::string(300, 'x'), "\x1b[D\x1b[D\x01\x1b[1;5C", "\r"}));
+  write_seed("line_editor", "paste-with-crlf", reads({"\x1b[200~a\r\nb\nc\x1b[201~\r"}));
+}
+
 }  // namespace
 
 void write_core_seeds() {
+  line_editor_seeds();
   catch_up_seeds();
   transfers_seeds();
   member_table_seeds();

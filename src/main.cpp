@@ -2,13 +2,18 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <cstdlib>
+#include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/config.hpp"
@@ -76,6 +81,53 @@ bool resolve_room_secret(peerchat::config& cfg, const std::string& secret_file, 
   return true;
 }
 
+// Logs in the terminal would draw over the chat, so there they go to a file, bounded (rotated
+// at 4 MiB, one older file kept) and private (0600: it names peers and addresses). Errors
+// still reach stderr before the chat starts and after it ends, where the person sees them.
+class log_routing {
+public:
+  log_routing() : stderr_(std::make_shared<spdlog::sinks::stderr_color_sink_mt>()) {
+    logger_ = std::make_shared<spdlog::logger>("peerchat", stderr_);
+    spdlog::set_default_logger(logger_);
+    spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  }
+
+  // Adds the file; returns false (with the reason on stderr) if it cannot be opened.
+  bool to_file(const std::filesystem::path& path, bool only_errors_on_stderr) {
+    std::error_code ec;
+    if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+      spdlog::error("cannot write the log file {}: {}", path.string(), std::strerror(errno));
+      if (fd >= 0) ::close(fd);
+      return false;
+    }
+    ::close(fd);
+    try {
+      logger_->sinks().push_back(
+          std::make_shared<spdlog::sinks::rotating_file_sink_mt>(path.string(), 4 * 1024 * 1024, 1));
+    } catch (const spdlog::spdlog_ex& e) {
+      spdlog::error("cannot write the log file {}: {}", path.string(), e.what());
+      return false;
+    }
+    logger_->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+    // Every line reaches the file at once: the log is read after a crash, and it is quiet
+    // in normal operation (no line per message) even at info level.
+    logger_->flush_on(spdlog::level::trace);
+    if (only_errors_on_stderr) stderr_->set_level(spdlog::level::err);
+    return true;
+  }
+
+  // While the terminal shows the chat, nothing is written to it behind the front end's back.
+  void chat_started() { quiet_ = stderr_->level(); stderr_->set_level(spdlog::level::off); }
+  void chat_ended() { stderr_->set_level(quiet_); }
+
+private:
+  std::shared_ptr<spdlog::sinks::stderr_color_sink_mt> stderr_;
+  std::shared_ptr<spdlog::logger> logger_;
+  spdlog::level::level_enum quiet_ = spdlog::level::trace;
+};
+
 CLI::Option* add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
                         const std::string& what) {
   return app.add_option_function<long>(flag, [&value](long ms) { value = std::chrono::milliseconds{ms}; }, what)
@@ -122,6 +174,9 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", cfg.data_dir, "identity and state (default: $XDG_DATA_HOME/peerchat/NAME)");
   app.add_flag("--json", json, "machine mode: commands on stdin, one JSON event per line on stdout");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error or off")->capture_default_str();
+  std::string log_file;
+  app.add_option("--log-file", log_file,
+                 "write logs to PATH (default in the terminal: DATA_DIR/peerchat.log; otherwise stderr)");
   app.add_option("--max-links", cfg.active_view, "live links kept (the active view)")
       ->capture_default_str()->check(CLI::Range(1, 64));
   app.add_option("--history-limit", cfg.history_limit,
@@ -170,13 +225,17 @@ int main(int argc, char** argv) {
       ->group("");
   CLI11_PARSE(app, argc, argv);
 
-  auto logger = spdlog::stderr_color_mt("peerchat");
-  spdlog::set_default_logger(logger);
-  spdlog::set_pattern("%H:%M:%S.%e %^%l%$ %v");
+  log_routing logs;
   spdlog::set_level(spdlog::level::from_str(log_level));
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death
 
   if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir(cfg.name);
+  const bool interactive = !json && ::isatty(STDIN_FILENO);
+  if (interactive || !log_file.empty()) {
+    const std::filesystem::path path =
+        log_file.empty() ? std::filesystem::path(cfg.data_dir) / "peerchat.log" : std::filesystem::path(log_file);
+    if (!logs.to_file(path, interactive)) return 1;
+  }
   if (!take_invite(cfg)) return 1;
   try {
     peerchat::crypto_init();
@@ -203,7 +262,7 @@ int main(int argc, char** argv) {
       if (auto last = store->meta(peerchat::history::meta_key::display_name, meta_ec); last && peerchat::wire::valid_name(*last))
         cfg.name = std::move(*last);
 
-    const bool interactive = !json && ::isatty(STDIN_FILENO);
+    ui_options.max_text_bytes = cfg.max_text_bytes;
     auto ui = interactive ? peerchat::ui::make_terminal_frontend(ui_options)
                           : peerchat::ui::make_json_frontend();
     peerchat::node node(cfg, id, [&ui](const peerchat::ui_event_t& e) { ui->show(e); }, std::move(store));
@@ -212,9 +271,11 @@ int main(int argc, char** argv) {
     signals.async_wait([&node](boost::system::error_code signal_ec, int) {
       if (!signal_ec) node.leave();
     });
+    if (interactive) logs.chat_started();
     ui->start(node);
     const std::error_code result = node.run();
     ui->stop();
+    logs.chat_ended();
     return result ? 1 : 0;
   } catch (const std::exception& e) {
     spdlog::error("{}", e.what());

@@ -249,9 +249,9 @@ void room::admit(link_id link, link_state& ls, const pb::Hello& hello, instant n
     const link_state& old = links_.at(dup->second);
     const peer_id& old_dialer = old.we_dialed() ? id_.id() : old.peer;
     const peer_id& new_dialer = ls.we_dialed() ? id_.id() : ls.peer;
-    // Crossed dials are routine; a peer dialing us twice deserves the operator's attention.
-    const bool crossed = new_dialer != old_dialer;
-    if (!(new_dialer < old_dialer)) return refuse(link, errc::duplicate_link, {}, crossed);
+    // Routine either way: crossed dials, and a rejoining peer whose old link we still hold
+    // (an ordinary restart logged a warning on both sides). Connection rate limits bound abuse.
+    if (!(new_dialer < old_dialer)) return refuse(link, errc::duplicate_link, {}, true);
     refuse(dup->second, errc::duplicate_link, {}, true);
   }
   admit_or_refuse(link, ls, hello, now);

@@ -28,6 +28,8 @@ public:
 
 struct frontend_options {
   std::string run_hint;  // "make" when started by `make run`: the join hint uses make too
+  // The terminal refuses a longer line itself and gives it back for editing.
+  std::size_t max_text_bytes = 4096;
 };
 
 std::unique_ptr<frontend> make_json_frontend();

@@ -1,20 +1,27 @@
-// Interactive terminal. Line editing and history come from libedit, driven in its callback
-// mode from the node's event loop, so typing and incoming lines share one thread. Incoming
-// lines are printed above the prompt: the half-typed line is saved, cleared, and redrawn.
-#include <editline/readline.h>
+// Interactive terminal. Keys are read raw on the node's event loop and edited by our
+// line_editor (sans-IO), so typing and incoming lines share one thread. Incoming lines are
+// printed above the prompt row, and the prompt with the half-typed line is drawn again.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cerrno>
+#include <clocale>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "net/local_addresses.hpp"
 #include "node/node.hpp"
 #include "ui/frontend.hpp"
+#include "ui/line_editor.hpp"
 #include "ui/qr.hpp"
 #include "ui/terminal_text.hpp"
 
@@ -147,12 +154,19 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
       event);
 }
 
-class terminal_frontend;
-terminal_frontend* active = nullptr;  // libedit's callback API has no user-data pointer
+// The length a line's text would be sent with, for the commands that send text.
+std::optional<std::size_t> text_bytes(const command& c) {
+  if (const auto* say = std::get_if<cmd::say>(&c)) return say->text.size();
+  if (const auto* msg = std::get_if<cmd::msg>(&c)) return msg->text.size();
+  return std::nullopt;
+}
 
 class terminal_frontend final : public frontend {
 public:
-  explicit terminal_frontend(frontend_options options) : options_(std::move(options)) {}
+  explicit terminal_frontend(frontend_options options)
+      : options_(std::move(options)), editor_(prompt, {.max_line_bytes = max_line_bytes}) {}
+
+  ~terminal_frontend() override { restore_terminal(); }
 
   void show(const ui_event_t& event) override {
     // A progress bar redraws itself in place while nothing else was printed under it.
@@ -166,74 +180,131 @@ public:
 
   void start(node& n) override {
     node_ = &n;
-    active = this;
+    std::setlocale(LC_CTYPE, "");  // only for the width of what is typed (wcwidth)
+    enter_raw_mode();
     stdin_.emplace(n.context(), ::dup(STDIN_FILENO));
-    using_history();
-    rl_callback_handler_install(prompt, &on_line);
+    resized_.emplace(n.context(), SIGWINCH);
+    wait_for_resize();
+    columns_ = terminal_columns();
+    redraw();
     wait_for_input();
   }
 
   void stop() override {
     if (!node_) return;
-    rl_callback_handler_remove();
     if (stdin_) stdin_->close();
-    active = nullptr;
+    if (resized_) resized_->cancel();
+    // Leave the prompt row empty for the shell.
+    std::fputs("\r\x1b[K", stdout);
+    std::fflush(stdout);
+    restore_terminal();
     node_ = nullptr;
   }
 
 private:
   static constexpr const char* prompt = "> ";
 
+  // Keys arrive one by one, not as lines, and are not echoed by the terminal: the editor
+  // draws them. Signals stay on, so Ctrl+C leaves through SIGINT as before; Ctrl+S and
+  // Ctrl+Q no longer freeze the output.
+  void enter_raw_mode() {
+    termios t{};
+    if (::tcgetattr(STDIN_FILENO, &t) != 0) return;
+    saved_termios_ = t;
+    t.c_iflag &= ~static_cast<tcflag_t>(ICRNL | IXON | INLCR | IGNCR);
+    t.c_lflag &= ~static_cast<tcflag_t>(ICANON | ECHO | IEXTEN);
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+  }
+
+  void restore_terminal() {
+    if (!saved_termios_) return;
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &*saved_termios_);
+    saved_termios_.reset();
+  }
+
+  static std::size_t terminal_columns() {
+    winsize w{};
+    if (::ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 0) return w.ws_col;
+    return 80;
+  }
+
+  void wait_for_resize() {
+    resized_->async_wait([this](boost::system::error_code ec, int) {
+      if (ec || !node_) return;
+      columns_ = terminal_columns();
+      redraw();
+      wait_for_resize();
+    });
+  }
+
   void wait_for_input() {
     stdin_->async_wait(boost::asio::posix::stream_descriptor::wait_read,
                        [this](boost::system::error_code ec) {
                          if (ec || !node_) return;
-                         rl_callback_read_char();
+                         char buffer[4096];
+                         const ssize_t n = ::read(stdin_->native_handle(), buffer, sizeof buffer);
+                         if (n <= 0) {  // the terminal is gone (hangup): leave as on Ctrl+D
+                           if (n < 0 && (errno == EINTR || errno == EAGAIN)) return wait_for_input();
+                           node_->leave();
+                           return;
+                         }
+                         typed(std::string_view(buffer, static_cast<std::size_t>(n)));
                          if (node_) wait_for_input();
                        });
   }
 
-  static void on_line(char* raw) {
-    if (!active) return std::free(raw);
-    if (!raw) {  // Ctrl+D
-      active->node_->leave();
+  void typed(std::string_view bytes) {
+    events_.clear();
+    editor_.feed(bytes, events_);
+    bool bell = false;
+    for (auto& e : events_) {
+      if (std::holds_alternative<editor_event::bell>(e)) bell = true;
+      else if (std::holds_alternative<editor_event::end_of_input>(e)) return node_->leave();
+      else if (auto* line = std::get_if<editor_event::submit>(&e)) submit(std::move(line->line));
+      if (!node_) return;
+    }
+    if (bell) std::fputs("\a", stdout);
+    redraw();
+  }
+
+  void submit(std::string line) {
+    // The finished line stays on screen as typed, and the prompt starts afresh under it.
+    std::fputs(("\r" + std::string(prompt) + visible(line) + "\x1b[K\n").c_str(), stdout);
+    const command c = parse_command(line);
+    if (const auto bytes = text_bytes(c); bytes && *bytes > options_.max_text_bytes) {
+      // Refused here rather than by the node, so the text can come back for editing.
+      show(ui_event::error{fmt::format("line too long: {} bytes, at most {}", *bytes, options_.max_text_bytes)});
+      editor_.set_line(std::move(line));
       return;
     }
-    std::string line(raw);
-    std::free(raw);
-    if (!line.empty()) add_history(line.c_str());
-    // Run the command after libedit has finished with this line, so what it prints lands
-    // below the finished line rather than inside libedit's redraw of it.
-    boost::asio::post(active->node_->context(), [self = active, line = std::move(line)] {
-      if (active != self) return;
-      // libedit keeps drawing the finished line otherwise; a fresh handler starts clean.
-      rl_callback_handler_remove();
-      rl_callback_handler_install(prompt, &on_line);
-      const command c = parse_command(line);
-      if (dispatch(*self->node_, c)) return;
-      if (std::holds_alternative<cmd::help>(c)) self->show(ui_event::help{help_lines()});
-      else self->show(ui_event::error{std::get<cmd::invalid>(c).message});
-    });
+    if (dispatch(*node_, c)) return;
+    if (std::holds_alternative<cmd::help>(c)) show(ui_event::help{help_lines()});
+    else if (const auto* bad = std::get_if<cmd::invalid>(&c)) show(ui_event::error{bad->message});
+  }
+
+  void redraw() {
+    if (!node_) return;
+    std::fputs(editor_.render(columns_).c_str(), stdout);
+    std::fflush(stdout);
   }
 
   void print_above(const std::string& text, bool replace_last = false) {
-    if (!node_) {
-      std::printf("%s\n", text.c_str());
-      std::fflush(stdout);
-      return;
-    }
-    // Erase the prompt line, print above it, and let libedit redraw the prompt with the
-    // half-typed line it still holds. (libedit's rl_replace_line/rl_set_prompt corrupt its
-    // buffer in callback mode, so the line is never taken out of libedit.)
-    std::printf("%s\r\033[K%s\n", replace_last ? "\033[1A\r\033[K" : "", text.c_str());
-    std::fflush(stdout);
-    rl_on_new_line();
-    rl_forced_update_display();
+    // Erase the prompt row, print above it, and draw the prompt with the half-typed line again.
+    std::printf("%s\r\x1b[K%s\n", replace_last ? "\x1b[1A\r\x1b[K" : "", text.c_str());
+    redraw();
+    if (!node_) std::fflush(stdout);
   }
 
   frontend_options options_;
+  line_editor editor_;
+  std::vector<editor_event_t> events_;  // reused for each read
   node* node_ = nullptr;
   std::optional<boost::asio::posix::stream_descriptor> stdin_;
+  std::optional<boost::asio::signal_set> resized_;
+  std::optional<termios> saved_termios_;
+  std::size_t columns_ = 80;
   bool last_was_progress_ = false;
 };
 

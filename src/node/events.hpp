@@ -44,6 +44,7 @@ struct message {
   microseconds sent{0};
   std::string text;
   bool late = false;  // arrived after newer events of the same author were shown
+  bool missed = false;  // sent while we were away (or before we joined): fetched by catch-up
 };
 struct nick { peer_info peer; std::string old_name; std::string new_name; };
 struct nodes { std::vector<member_info> members; };
@@ -71,6 +72,9 @@ struct error { std::string message; };
 struct history { std::vector<message> events; };
 // Catch-up finished: the history from before we (re)joined is stored.
 struct synced { std::uint64_t events = 0; std::uint64_t unavailable = 0; };
+// Catch-up fetched `lines` chat lines sent while we were away (`returning`) or, for a newcomer,
+// before we joined; the newest `shown` of them follow as messages marked `missed`.
+struct missed { std::uint64_t lines = 0; std::uint64_t shown = 0; bool returning = false; };
 // A private message, received or sent by us (our own are echoed, like room lines).
 struct direct {
   std::string id;  // hex
@@ -137,6 +141,7 @@ using ui_event_t = std::variant<ui_event::ready, ui_event::member_joined, ui_eve
                                 ui_event::history, ui_event::synced, ui_event::direct,
                                 ui_event::direct_status, ui_event::invite, ui_event::whois,
                                 ui_event::warning, ui_event::file_offer, ui_event::file_progress,
-                                ui_event::file_complete, ui_event::file_failed, ui_event::files>;
+                                ui_event::file_complete, ui_event::file_failed, ui_event::files,
+                                ui_event::missed>;
 
 }  // namespace peerchat

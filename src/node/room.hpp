@@ -28,6 +28,7 @@
 #include "membership/name_registry.hpp"
 #include "node/events.hpp"
 #include "overlay/catch_up.hpp"
+#include "node/missed_lines.hpp"
 #include "overlay/fifo_delivery.hpp"
 #include "overlay/plumtree.hpp"
 #include "proto/peerchat.pb.h"
@@ -236,6 +237,7 @@ private:
   void request_gap_below(const event_ref& held, const peer_id& holder, std::uint32_t holder_hops, instant now);
   bool still_flowing(const peer_id& author, seq_no prefix, instant now);
   void deliver(const wire::verified_event& ev, bool late = false);
+  ui_event::message message_of(const wire::verified_event& ev, bool late = false) const;
   void deliver_and_store(std::vector<wire::verified_event> ready, bool late);
   void publish(wire::pb::EventBody body, instant now);
   void continue_sequence(seq_no held_by_others);
@@ -304,6 +306,11 @@ private:
   bool catch_up_reported_ = true;
   std::uint64_t catch_up_unavailable_ = 0;
   microseconds catch_up_progress_at_{0};
+  // What catch-up fetched, shown when it is done: a returning member sees what it missed, a
+  // newcomer the room's latest lines (issue 18: counting them told a person nothing).
+  static constexpr std::size_t missed_lines_shown = 20;
+  missed_lines missed_{missed_lines_shown};
+  bool returning_ = false;  // the store held events of the room before this run
   std::size_t join_attempt_ = 0;  // 0: cfg_.join, then cfg_.join_fallbacks in turn
   static constexpr std::size_t max_join_retries = 3;       // rounds over the join addresses
   static constexpr microseconds join_retry_pause{1'000'000};

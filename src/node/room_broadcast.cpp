@@ -300,14 +300,19 @@ void room::remember(const event_ref& ref, pb::SignedEvent& ev, std::uint32_t hop
   }
 }
 
-void room::deliver(const wire::verified_event& ev, bool late) {
+ui_event::message room::message_of(const wire::verified_event& ev, bool late) const {
   const member* author = members_.find(ev.author);
   peer_info from = author ? info_of(*author) : peer_info{ev.author, "?", {}};
+  return ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
+                           microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
+                           ev.body.text().text(), late};
+}
+
+void room::deliver(const wire::verified_event& ev, bool late) {
+  const member* author = members_.find(ev.author);
   switch (ev.body.kind_case()) {
     case pb::EventBody::kText:
-      emit(ui_event::message{ev.id, std::move(from), ev.seq, ev.lamport,
-                             microseconds{static_cast<std::int64_t>(ev.body.sent_us())},
-                             ev.body.text().text(), late});
+      emit(message_of(ev, late));
       break;
     case pb::EventBody::kNick:
       if (!author) break;

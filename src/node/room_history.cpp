@@ -51,6 +51,8 @@ void room::restore(restored_history h) {
   own_seq_ = stored_seq_ = h.own_seq;
   own_prev_hash_ = stored_prev_hash_ = std::move(h.own_prev_hash);
   lamport_ = h.lamport;
+  // Been here before: it spoke, holds lines, or knows members of the room.
+  returning_ = own_seq_.value > 0 || !h.held.empty() || !h.peer_addrs.empty();
   delivery_.mark_own(id_.id(), own_seq_);
   for (const auto& [author, seq] : h.held)
     if (author != id_.id()) delivery_.set_baseline(author, seq);
@@ -280,6 +282,7 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
     if (catch_up_.expects(ev.author, ev.seq)) {
       catch_up_.received(ev.author, ev.seq);
       lamport_ = std::max(lamport_, ev.lamport);
+      if (ev.body.has_text() && ev.author != id_.id()) missed_.add(message_of(ev));
       history.push_back(std::move(ev));
       continue;
     }
@@ -334,6 +337,12 @@ void room::request_history() {
   if (!has_store_ || catch_up_reported_) return;
   if (catch_up_.done()) {
     catch_up_reported_ = true;
+    if (missed_.total() > 0) {
+      const std::uint64_t lines = missed_.total();
+      auto shown = missed_.take();
+      emit(ui_event::missed{lines, shown.size(), returning_});
+      for (auto& line : shown) emit(std::move(line));
+    }
     emit(ui_event::synced{catch_up_.received_total(), catch_up_unavailable_});
     return;
   }

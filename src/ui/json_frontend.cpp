@@ -43,6 +43,7 @@ json message_json(const ui_event::message& e) {
             {"seq", e.seq.value}, {"lamport", e.lamport.value},
             {"sent_us", e.sent.count()}, {"text", e.text}};
   if (e.late) j["late"] = true;  // shown after newer lines of its author
+  if (e.missed) j["missed"] = true;  // fetched by catch-up: sent while we were away
   return j;
 }
 
@@ -69,7 +70,9 @@ json to_json(const ui_event_t& event) {
           json events = json::array();
           for (const auto& m : e.events) events.push_back(message_json(m));
           return {{"event", "history"}, {"events", std::move(events)}};
-        } else if constexpr (std::is_same_v<T, ui_event::synced>)
+        } else if constexpr (std::is_same_v<T, ui_event::missed>)
+          return {{"event", "missed"}, {"lines", e.lines}, {"shown", e.shown}, {"returning", e.returning}};
+        else if constexpr (std::is_same_v<T, ui_event::synced>)
           return {{"event", "synced"}, {"events", e.events}, {"unavailable", e.unavailable}};
         else if constexpr (std::is_same_v<T, ui_event::direct>)
           return {{"event", "direct"}, {"id", e.id}, {"from", peer_json(e.from)}, {"to", peer_json(e.to)},

@@ -48,6 +48,7 @@ bool append_message_line(std::string& out, const ui_event::message& m, std::int6
   append_string(out, m.from.name);
   fmt::format_to(to, R"(}},"id":"{}","lamport":{},)", m.id.hex(), m.lamport.value);
   if (m.late) out += R"("late":true,)";
+  if (m.missed) out += R"("missed":true,)";
   fmt::format_to(to, R"("sent_us":{},"seq":{},"text":)", m.sent.count(), m.seq.value);
   append_string(out, m.text);
   fmt::format_to(to, R"(,"ts_us":{}}})", ts_us);

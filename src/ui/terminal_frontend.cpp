@@ -101,11 +101,17 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
           for (const auto& m : e.events)
             out += fmt::format("\n  {} {}: {}", clock_of(m.sent), tag(m.from), visible_body(m.text));
           return out;
+        } else if constexpr (std::is_same_v<T, ui_event::missed>) {
+          std::string out = e.returning
+              ? fmt::format("— {} line{} while you were away —", e.lines, e.lines == 1 ? "" : "s")
+              : fmt::format("— the room's last {} line{} before you joined —", e.shown, e.shown == 1 ? "" : "s");
+          if (e.returning && e.lines > e.shown)
+            out += fmt::format("\n… {} more: /history {}", e.lines - e.shown, e.lines);
+          return out;
         } else if constexpr (std::is_same_v<T, ui_event::synced>) {
-          return e.unavailable == 0
-              ? fmt::format("* history: {} earlier event(s) fetched (/history to read)", e.events)
-              : fmt::format("* history: {} earlier event(s) fetched, {} not available from members online",
-                            e.events, e.unavailable);
+          // The lines themselves were shown (ui_event::missed); only what is lacking is news.
+          if (e.unavailable == 0) return {};
+          return fmt::format("* history: {} earlier event(s) not available from members online", e.unavailable);
         } else if constexpr (std::is_same_v<T, ui_event::direct>) {
           return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), visible_body(e.text));
         } else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
@@ -172,6 +178,7 @@ public:
     // A progress bar redraws itself in place while nothing else was printed under it.
     const bool progress = std::holds_alternative<ui_event::file_progress>(event);
     std::string text = render(event, options_);
+    if (text.empty()) return;  // nothing a person needs to read
     // The invite's QR code is drawn with colour escapes of ours; anything else is checked whole.
     if (!std::holds_alternative<ui_event::invite>(event)) text = visible_lines(text);
     print_above(text, progress && last_was_progress_);

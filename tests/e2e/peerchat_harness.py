@@ -157,8 +157,12 @@ class Node:
     # --- messages -----------------------------------------------------------------------------
 
     def received_messages(self):
-        """Messages from others (the node also echoes its own lines as message events)."""
-        return [e for e in self.events_of("message") if e["from"]["id"] != self.id]
+        """Messages from others as they arrived live (the node also echoes its own lines as
+        message events, and shows the lines catch-up fetched marked `missed`)."""
+        return [e for e in self.events_of("message") if e["from"]["id"] != self.id and not e.get("missed")]
+
+    def missed_messages(self):
+        return [e for e in self.events_of("message") if e.get("missed")]
 
     def own_messages(self):
         return self.events_of("message", from__id=self.id)

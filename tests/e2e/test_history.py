@@ -56,6 +56,10 @@ def test_a_newcomer_gets_the_history_and_every_node_shows_it_in_the_same_order(c
     synced = newcomer.wait_event("synced")
     assert synced["events"] == 15 and synced["unavailable"] == 0
     assert not newcomer.received_messages(), "history is stored, not replayed as live lines"
+    # A newcomer sees the room's latest lines, marked as fetched, after one `missed` event.
+    missed = newcomer.wait_event("missed")
+    assert missed == {**missed, "lines": 15, "shown": 15, "returning": False}
+    assert newcomer.events.index(missed) < newcomer.events.index(synced)
 
     histories = {node.name: newcomer_history for node, newcomer_history in
                  ((node, node.history()) for node in room + [newcomer])}
@@ -66,6 +70,7 @@ def test_a_newcomer_gets_the_history_and_every_node_shows_it_in_the_same_order(c
     order = [(e["lamport"], e["from"]["id"]) for e in reference]
     assert order == sorted(order), "display order is (Lamport, author id)"
     assert [e["text"] for e in newcomer.history(3)] == [e["text"] for e in reference[-3:]]
+    assert [e["id"] for e in newcomer.missed_messages()] == [e["id"] for e in reference]
 
 
 def test_a_restart_without_options_resumes_room_name_history_and_rejoins(cluster):
@@ -92,6 +97,10 @@ def test_a_restart_without_options_resumes_room_name_history_and_rejoins(cluster
     assert back.id == bob.id and back.room == alice.room
     assert back.wait_event("ready")["name"] == "bob", "the stored name, not $USER"
     assert back.wait_event("synced")["events"] == len(missed)
+    # What it missed is shown, not counted: a `missed` event, then the newest 20 lines in order.
+    assert back.wait_event("missed") == {**back.wait_event("missed"), "lines": 20, "shown": 20,
+                                         "returning": True}
+    assert [e["text"] for e in back.missed_messages()] == missed
     texts = [e["text"] for e in back.history()]
     assert texts == ["bob before"] + missed
     wait_all_know([alice, back])
@@ -254,3 +263,20 @@ def test_a_read_only_data_directory_is_refused_with_one_clear_line(small_disk):
     assert status != 0
     assert len(lines) == 1 and "read-only" in lines[0], lines
     assert db_path.read_bytes() == before
+
+
+def test_a_member_back_from_a_long_absence_sees_the_newest_lines_and_how_many_more(cluster):
+    alice = cluster.spawn("alice")
+    bob = cluster.spawn("bob", join=alice)
+    wait_all_know([alice, bob])
+    wait_remembers_peers(bob, [alice])
+    bob.kill()
+    alice.wait_event("member-left", peer__id=bob.id)
+    missed = [f"line {i}" for i in range(30)]
+    say_all(alice, missed)
+    back = cluster.respawn(bob)
+    back.wait_event("synced")  # the lines shown come before it
+    assert back.wait_event("missed") == {**back.wait_event("missed"), "lines": 30, "shown": 20,
+                                         "returning": True}
+    assert [e["text"] for e in back.missed_messages()] == missed[-20:]
+    assert not back.received_messages()

@@ -65,14 +65,18 @@ class TerminalNode:
         os.close(self.master)
 
 
+def wait_joined(member, terminal):
+    """Until the terminal's node is in the room: it says who it is, and the member saw it join."""
+    terminal.read_until(b"* you are")
+    member.wait_event("member-joined", peer__name="bob")
+
+
 @pytest.fixture
 def mallory_and_bob(cluster, tmp_path):
     mallory = cluster.spawn("mallory")
     bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
     try:
-        # The member list that admits bob marks where its history ends; a line mallory sends
-        # before that is history (fetched, not shown), so wait for the catch-up's report.
-        bob.read_until(b"* history:")
+        wait_joined(mallory, bob)
         yield mallory, bob
     finally:
         bob.stop()
@@ -105,7 +109,7 @@ def test_a_ten_thousand_character_line_is_sent_whole_under_a_higher_limit(cluste
     mallory = cluster.spawn("mallory", extra_args=["--max-text-bytes", "20000"])
     bob = TerminalNode("bob", tmp_path / "bob", mallory.listen, extra_args=["--max-text-bytes", "20000"])
     try:
-        bob.read_until(b"* history:")
+        wait_joined(mallory, bob)
         text = "".join(chr(ord("a") + i % 26) for i in range(10_000))
         bob.type(text.encode() + b"\r")
         mallory.wait_event("message", text=text, from__name="bob")
@@ -133,20 +137,37 @@ def test_logs_go_to_a_private_file_not_over_the_chat(cluster, tmp_path):
     bob = TerminalNode("bob", data_dir, mallory.listen, extra_args=["--log-level", "debug"],
                        stderr_on_pty=True)
     try:
-        bob.read_until(b"* history:")
+        wait_joined(mallory, bob)
         mallory.send("hello bob")
         bob.read_until(b"hello bob")
-        # Killed: bob's node then logs its failed dials, at debug and warning level.
+        # Killed: bob's node then logs its failed dials to it.
         mallory.kill()
         bob.read_until(b"mallory failed")
         deadline = time.monotonic() + TIMEOUT
-        while b" warning " not in (data_dir / "peerchat.log").read_bytes():
-            assert time.monotonic() < deadline, "no warning logged after a member died"
+        while b"failed" not in (data_dir / "peerchat.log").read_bytes():
+            assert time.monotonic() < deadline, "nothing logged after a member died"
             bob.drain(0.2)
+        bob.drain(1)
     finally:
         bob.stop()
     for level in (b" debug ", b" info ", b" warning "):
         assert level not in bob.output, f"a log line reached the chat: {bob.output[-600:]!r}"
     log = data_dir / "peerchat.log"
     assert log.stat().st_mode & 0o777 == 0o600
-    assert b" debug " in log.read_bytes() and b" warning " in log.read_bytes()
+    assert b" debug " in log.read_bytes()
+
+
+def test_a_newcomer_is_shown_the_rooms_last_lines_under_a_divider(cluster, tmp_path):
+    mallory = cluster.spawn("mallory")
+    for i in range(3):
+        mallory.send(f"earlier {i}")
+        mallory.wait_event("message", text=f"earlier {i}")
+    bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
+    try:
+        bob.read_until(b"earlier 2")
+        screen = bob.output
+        divider = screen.index("— the room's last 3 lines before you joined —".encode())
+        assert divider < screen.index(b"earlier 0") < screen.index(b"earlier 1") < screen.index(b"earlier 2")
+        assert b"* history:" not in screen, "the lines are shown, not counted"
+    finally:
+        bob.stop()

@@ -14,9 +14,18 @@ using namespace room_testing;
 
 void store(peer_node& n) { n.with_store = true; }
 
+// Lines that arrived live (catch-up's fetched lines are shown too, marked missed).
 std::vector<std::string> texts(const peer_node& n) {
   std::vector<std::string> out;
-  for (const auto& m : n.all<ui_event::message>()) out.push_back(m.text);
+  for (const auto& m : n.all<ui_event::message>())
+    if (!m.missed) out.push_back(m.text);
+  return out;
+}
+
+std::vector<std::string> missed_texts(const peer_node& n) {
+  std::vector<std::string> out;
+  for (const auto& m : n.all<ui_event::message>())
+    if (m.missed) out.push_back(m.text);
   return out;
 }
 
@@ -77,6 +86,15 @@ TEST(room_history, a_newcomer_fetches_the_history_before_it_and_shows_only_what_
   EXPECT_EQ(synced[0].unavailable, 0u);
   EXPECT_EQ(net.node(c).stored.size(), static_cast<std::size_t>(earlier));
   EXPECT_TRUE(texts(net.node(c)).empty()) << "history is stored, not replayed as live lines";
+  // The newcomer is shown the room's newest lines, in order, after one `missed` event.
+  const auto missed = net.node(c).all<ui_event::missed>();
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].lines, static_cast<std::uint64_t>(earlier));
+  EXPECT_EQ(missed[0].shown, 20u);
+  EXPECT_FALSE(missed[0].returning);
+  std::vector<std::string> newest;
+  for (int i = earlier - 19; i <= earlier; ++i) newest.push_back("old " + std::to_string(i));
+  EXPECT_EQ(missed_texts(net.node(c)), newest);
   net.node(a).core->say("new", net.now());
   net.pump();
   EXPECT_EQ(texts(net.node(c)), std::vector<std::string>{"new"});

@@ -73,6 +73,15 @@ merge_result member_table::merge(const member& incoming) {
   return result;
 }
 
+merge_result member_table::depart(const peer_id& id, std::uint64_t incarnation) {
+  auto it = members_.find(id);
+  if (id == self_id_ || it == members_.end()) return {};
+  member& known = it->second;
+  if (incarnation < known.incarnation || !is_live(known.state)) return {};
+  known.state = member_state::left;
+  return {merge_outcome::left, known.name};
+}
+
 bool member_table::is_observation(const member& incoming) const {
   const member* known = find(incoming.id);
   return known && graver_at_same_incarnation(*known, incoming);

@@ -1,6 +1,7 @@
 // Every member's record and the rules for merging records heard from others (SWIM /
 // memberlist style). A higher incarnation wins; at equal incarnation the graver state wins
-// (alive < suspect < failed < left), and only the state is taken. Only a member itself raises
+// (alive < suspect < failed < left), and only the state is taken; a member's own goodbye
+// (depart) ends the incarnation it names, never a newer one. Only a member itself raises
 // its incarnation: it does so to change its name or address and to refute rumours of its
 // death, and signs each one (the signer given). The table trusts what it is given; the room
 // checks each incarnation's proof (the member's signature) before a merge.
@@ -65,6 +66,12 @@ public:
   member_table(member self, std::size_t max_members, signer sign = {});
 
   merge_result merge(const member& incoming);
+  // The member's own word that it left `incarnation` (its signed Leave event). Taken while the
+  // record we hold is of that incarnation or an older one; a member that has started again
+  // since (a newer incarnation) is not ended by an earlier run's goodbye, whichever of the two
+  // arrives first. Only the state changes: a newer incarnation comes with the member's proof.
+  // `left` when a live member is now gone; `unchanged` otherwise (us, unknown, gone already).
+  merge_result depart(const peer_id& id, std::uint64_t incarnation);
   // `incoming` is another member's observation that would change the table: a graver state
   // (suspect, failed, left) at the incarnation we hold.
   bool is_observation(const member& incoming) const;

@@ -412,7 +412,7 @@ void room::leave(instant now) {
   if (leaving_) return;
   if (ready_) {
     pb::EventBody body;
-    body.mutable_leave();
+    body.mutable_leave()->set_incarnation(members_.self().incarnation);
     publish(std::move(body), now);
   }
   leaving_ = true;

@@ -328,16 +328,17 @@ void room::deliver(const wire::verified_event& ev, bool late) {
       note_name(ev.author, ev.body.nick().new_name());
       emit(ui_event::nick{info_of(*author), ev.body.nick().old_name(), ev.body.nick().new_name()});
       break;
-    case pb::EventBody::kLeave:
-      if (author && is_live(author->state)) {
-        member gone = *author;
-        gone.state = member_state::left;
-        if (members_.merge(gone).outcome == merge_outcome::left) {
-          announce(gone, merge_outcome::left, gone.name);
-          swim_.cleared(gone.id);
-        }
+    case pb::EventBody::kLeave: {
+      // It ends the incarnation it names. Taken as ending whatever incarnation we hold, the
+      // goodbye of an earlier run (fetched by anti-entropy once the member was back, or
+      // replayed by an insider) ended the run that is here, and nothing told it to refute.
+      const std::uint64_t ends = ev.body.leave().incarnation() != 0 ? ev.body.leave().incarnation() : ev.body.sent_us();
+      if (members_.depart(ev.author, ends).outcome == merge_outcome::left) {
+        announce(*author, merge_outcome::left, author->name);
+        swim_.cleared(ev.author);
       }
       break;
+    }
     case pb::EventBody::kFileOffer:
       actions_.emplace_back(action::file_offered{ev.author, ev.body.file_offer(), true});
       break;

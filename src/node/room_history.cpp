@@ -106,6 +106,10 @@ void room::on_own_store_failed(seq_no first, std::error_code why) {
 void room::finish_leaving() {
   if (finished_sent_) return;
   finished_sent_ = true;
+  // Our signed record of the incarnation that left, behind the Leave event on every link: a
+  // member that missed the event learns it from the record, and a later run of ours outranks
+  // it everywhere, whichever arrives first.
+  spread_record(members_.self(), std::nullopt);
   actions_.emplace_back(action::finished{});
 }
 

@@ -181,6 +181,13 @@ void world::crash(std::size_t index, bool silent) {
   n.links.clear();
 }
 
+void world::leave(std::size_t index) {
+  node_state& n = *nodes_.at(index);
+  if (!n.alive) return;
+  n.core->leave(clock_of());
+  pump(index);
+}
+
 void world::partition(const std::vector<int>& group_of_node) { group_ = group_of_node; }
 void world::heal() { group_.clear(); }
 
@@ -244,7 +251,18 @@ void world::perform(std::size_t index, room_action& a) {
   } else if (auto* e = std::get_if<action::emit>(&a)) {
     on_emit(index, e->event);
   } else if (auto* f = std::get_if<action::finished>(&a)) {
-    if (f->error) n.alive = false;  // a failed join: the process would exit
+    // Either way the process exits: after a failed join, or once it has left, its links
+    // closing behind what they already carry.
+    n.alive = false;
+    n.crashed_at = now_;  // gone as after a crash: lines still on their way to it are not its
+    ++n.generation;
+    n.tick_at = never;
+    if (!f->error) {
+      std::vector<link_id> open;
+      for (const auto& [link, there] : n.links) open.push_back(link);
+      for (link_id link : open) drop_link(index, link, true);
+    }
+    n.links.clear();
   } else if (auto* own = std::get_if<action::store_own>(&a)) {
     keep(n, own->event);
     n.core->on_own_stored(own->event.seq, clock_of());  // the disk is instant here
@@ -381,6 +399,16 @@ void world::on_emit(std::size_t index, const ui_event_t& e) {
   node_state& n = *nodes_[index];
   if (std::holds_alternative<ui_event::ready>(e)) {
     n.is_ready = true;
+    return;
+  }
+  if (const auto* joined = std::get_if<ui_event::member_joined>(&e)) {
+    if (auto m = by_id_.find(joined->peer.id); m != by_id_.end())
+      membership_log_.push_back({now_, index, m->second, true});
+    return;
+  }
+  if (const auto* left = std::get_if<ui_event::member_left>(&e)) {
+    if (auto m = by_id_.find(left->peer.id); m != by_id_.end())
+      membership_log_.push_back({now_, index, m->second, false});
     return;
   }
   const auto* msg = std::get_if<ui_event::message>(&e);

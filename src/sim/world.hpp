@@ -31,6 +31,14 @@ struct network_config {
   double loss = 0.0;            // drop probability of each broadcast frame and datagram
 };
 
+// A member-joined or member-left one node showed, and when.
+struct membership_news {
+  microseconds at;
+  std::size_t node;    // who showed it
+  std::size_t member;  // about whom
+  bool joined;         // else left (gracefully or failed)
+};
+
 struct invariant_violation : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -53,6 +61,9 @@ public:
   // Starts a node that joins through `through` (or founds the room); returns its index.
   std::size_t add_node(std::optional<std::size_t> through);
   void crash(std::size_t node, bool silent);
+  // The node leaves gracefully (/quit): its Leave event and record go out on the links it
+  // has, then its links close. A node with no reachable link keeps them on its disk only.
+  void leave(std::size_t node);
   void restart(std::size_t node, std::size_t through);
   // Nodes in different groups cannot reach each other until heal().
   void partition(const std::vector<int>& group_of_node);
@@ -65,7 +76,7 @@ public:
 
   std::size_t size() const { return nodes_.size(); }
   bool alive(std::size_t node) const;
-  // When the node last crashed, if ever: it cannot have kept what was said before then.
+  // When the node last crashed or left, if ever: it cannot have kept what was said before then.
   std::optional<microseconds> last_crash(std::size_t node) const;
   bool ready(std::size_t node) const;
   const room& core(std::size_t node) const;
@@ -77,6 +88,8 @@ public:
   // hops any broadcast from it could take to reach everyone.
   std::size_t eccentricity(std::size_t node) const;
   const std::vector<sent_message>& messages() const { return messages_; }
+  // Every member-joined and member-left shown, in order, by every node.
+  const std::vector<membership_news>& membership_log() const { return membership_log_; }
   // Every live node's store holds the same events (after a drain: anti-entropy converged).
   bool histories_identical() const;
   std::uint64_t steps() const { return step_; }
@@ -122,6 +135,7 @@ private:
   std::unordered_map<peer_id, std::size_t> by_id_;
   std::vector<int> group_;  // empty: no partition
   std::vector<sent_message> messages_;
+  std::vector<membership_news> membership_log_;
   std::map<std::pair<std::size_t, std::uint64_t>, std::size_t> message_index_;  // (author, seq)
   link_id next_link_ = 1;
 };

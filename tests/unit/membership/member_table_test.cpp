@@ -248,6 +248,60 @@ TEST(member_table, rumour_of_our_death_after_we_left_is_not_refuted) {
   EXPECT_EQ(table.self().state, left);
 }
 
+// --- a member's own word that it left (its signed Leave event) ------------------------------
+
+struct depart_case {
+  const char* name;
+  std::optional<record> known;
+  std::uint64_t leaves;  // the incarnation the Leave event ends
+  merge_outcome outcome;
+  std::optional<record> stored;
+};
+
+void PrintTo(const depart_case& c, std::ostream* os) { *os << c.name; }
+
+class member_table_depart : public testing::TestWithParam<depart_case> {};
+
+TEST_P(member_table_depart, follows_the_rule) {
+  const auto& c = GetParam();
+  member_table table{self_record(), 100};
+  if (c.known) table.merge(make(bob_id, c.known->incarnation, c.known->state, c.known->name));
+
+  EXPECT_EQ(table.depart(bob_id, c.leaves).outcome, c.outcome);
+  const member* bob = table.find(bob_id);
+  ASSERT_EQ(bob != nullptr, c.stored.has_value());
+  if (!bob) return;
+  EXPECT_EQ(bob->incarnation, c.stored->incarnation);
+  EXPECT_EQ(bob->state, c.stored->state);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    table, member_table_depart,
+    // name; known, leaves; outcome, stored
+    testing::Values(
+        depart_case{"a_leave_of_the_incarnation_held_ends_it",
+                    record{7, alive, "bob"}, 7, merge_outcome::left, record{7, left, "bob"}},
+        depart_case{"a_suspect_member_that_leaves_has_left",
+                    record{7, suspect, "bob"}, 7, merge_outcome::left, record{7, left, "bob"}},
+        // Its record of the later incarnation is on its way: the state is taken, the
+        // incarnation only with the member's proof.
+        depart_case{"a_leave_of_a_later_incarnation_ends_the_one_held",
+                    record{7, alive, "bob"}, 9, merge_outcome::left, record{7, left, "bob"}},
+        // The member started again since: its earlier run's goodbye arrives late, or replayed.
+        depart_case{"a_leave_of_an_earlier_incarnation_changes_nothing",
+                    record{9, alive, "bob"}, 8, merge_outcome::unchanged, record{9, alive, "bob"}},
+        depart_case{"a_leave_of_a_member_already_failed_changes_nothing",
+                    record{7, failed, "bob"}, 7, merge_outcome::unchanged, record{7, failed, "bob"}},
+        depart_case{"a_leave_of_an_unknown_member_adds_no_record",
+                    std::nullopt, 7, merge_outcome::unchanged, std::nullopt}));
+
+TEST(member_table, a_leave_in_our_own_name_changes_nothing) {
+  member_table table{self_record(5), 100};
+  EXPECT_EQ(table.depart(self_id, 5).outcome, merge_outcome::unchanged);
+  EXPECT_EQ(table.self().state, alive);
+  EXPECT_EQ(table.self().incarnation, 5u);
+}
+
 // --- bounds ----------------------------------------------------------------------------------
 
 TEST(member_table, full_table_evicts_the_oldest_tombstone_for_a_newcomer) {

@@ -114,6 +114,27 @@ public:
     pump();
   }
 
+  // `i` starts again on its identity and its store, as a new process on the same data
+  // directory without --join does: a new core with a new incarnation (the clock must have
+  // moved on), in the same room, ready at once and with no links (the test connects it), `prepare` applied to
+  // its config first. Links of the run before close as the process exits. Events and logs
+  // start empty.
+  void restart(std::size_t i, const std::function<void(peer_node&)>& prepare = {}) {
+    crash(i);
+    peer_node& n = node(i);
+    n.cfg.join.clear();
+    n.cfg.room = n.core->room_name();  // the store keeps it
+    n.finished.reset();
+    n.events.clear();
+    n.logs.clear();
+    n.dials.clear();
+    if (prepare) prepare(n);
+    n.core = std::make_unique<room>(n.cfg, n.id, now(), 1000 + i);
+    if (n.with_store) n.core->restore(restored_of(n));
+    n.core->start(addr_of(i), now());
+    pump();
+  }
+
   // Frames from `from` to `to` matching this are lost (to test repair).
   std::function<bool(std::size_t from, std::size_t to, const pb::Frame&)> drop_frame;
 

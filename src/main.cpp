@@ -230,8 +230,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version
   } catch (const CLI::ParseError& e) {
-    const bool json_wanted = std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; });
-    return fatal{json_wanted}(fmt::format("{} (peerchat --help lists the options)", e.what()), peerchat::exit_code::usage);
+    // As CLI11 words it (the option first), on one line without the log's time stamp.
+    const std::string message = fmt::format("{} (peerchat --help lists the options)", e.what());
+    std::fprintf(stderr, "%s\n", message.c_str());
+    if (std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
+      peerchat::ui::print_json_error(message, peerchat::exit_code::usage);
+    return peerchat::exit_code::usage;
   }
   spdlog::set_level(spdlog::level::from_str(log_level));
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death

@@ -7,17 +7,25 @@
 #include <spdlog/spdlog.h>
 #include <fmt/format.h>
 
-#include <cerrno>
-#include <csignal>
-#include <cstring>
-#include <cstdlib>
 #include <fcntl.h>
-#include <filesystem>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string_view>
+
+#include "core/address.hpp"
 #include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/exit_code.hpp"
 #include "core/invite.hpp"
+#include "core/private_dir.hpp"
 #include "crypto/identity.hpp"
 #include "files/file_offer.hpp"
 #include "history/store.hpp"
@@ -35,50 +43,6 @@ std::string default_data_dir(const std::string& name) {
   std::filesystem::path base = xdg && *xdg ? xdg : (home ? std::filesystem::path(home) / ".local/share" : ".");
   // One directory per name, so several people can try peerchat on one machine.
   return (base / "peerchat" / name).string();
-}
-
-// --join may be an invite: its addresses are dialed in turn, and its room and secret apply
-// unless --room or --secret say otherwise.
-bool take_invite(peerchat::config& cfg) {
-  if (!peerchat::is_invite(cfg.join)) return true;
-  std::string error;
-  const auto inv = peerchat::parse_invite(cfg.join, error);
-  if (!inv) {
-    spdlog::error("--join: {}", error);
-    return false;
-  }
-  cfg.join = inv->addrs.front();
-  cfg.join_fallbacks.assign(inv->addrs.begin() + 1, inv->addrs.end());
-  if (cfg.room.empty()) cfg.room = inv->room;
-  if (cfg.secret.empty()) cfg.secret = inv->secret;
-  return true;
-}
-
-// The secret in force: --secret, --secret-file, and with --closed the one saved in the data
-// directory (a founder with none gets a fresh random one). With --closed the secret in force
-// is saved, so a restart on the same data directory stays in the same closed room.
-bool resolve_room_secret(peerchat::config& cfg, const std::string& secret_file, bool closed) {
-  namespace pc = peerchat;
-  std::error_code ec;
-  if (!secret_file.empty()) {
-    cfg.secret = pc::read_secret_file(secret_file, ec);
-    if (ec) {
-      spdlog::error("cannot use secret file {}: {}", secret_file, ec.message());
-      return false;
-    }
-  }
-  if (!closed) return true;
-  const std::string saved = pc::load_saved_room_secret(cfg.data_dir, ec);
-  if (ec) {
-    spdlog::error("cannot read the saved room secret in {}: {}", cfg.data_dir, ec.message());
-    return false;
-  }
-  if (cfg.secret.empty()) cfg.secret = saved;
-  if (cfg.secret.empty() && cfg.join.empty()) cfg.secret = pc::random_room_secret();
-  if (cfg.secret.empty() || cfg.secret == saved) return true;
-  pc::save_room_secret(cfg.data_dir, cfg.secret, ec);
-  if (ec) spdlog::warn("cannot save the room secret in {}: {}", cfg.data_dir, ec.message());
-  return true;
 }
 
 // Logs in the terminal would draw over the chat, so there they go to a file, bounded (rotated
@@ -128,6 +92,86 @@ private:
   spdlog::level::level_enum quiet_ = spdlog::level::trace;
 };
 
+// Every fatal error: one line on stderr and, in machine mode, an `error {message, code}` line
+// on stdout, so a script reading only stdout learns why and with which exit status.
+struct fatal {
+  bool json = false;
+  int operator()(const std::string& message, int code) const {
+    spdlog::error("{}", message);
+    if (json) peerchat::ui::print_json_error(message, code);
+    return code;
+  }
+};
+
+// --join is an invite or HOST:PORT; anything else is refused before anything starts (before,
+// `--join hello` was dialed, retried and given up on seconds later).
+std::string check_join(const std::string& join) {
+  if (peerchat::is_invite(join)) {
+    std::string error;
+    return peerchat::parse_invite(join, error) ? std::string{} : error;
+  }
+  return peerchat::parse_host_port(join)
+             ? std::string{}
+             : "not an invite (peerchat://...) nor a member's HOST:PORT: '" + join.substr(0, 100) + "'";
+}
+
+// --join may be an invite: its addresses are dialed in turn, and its room and secret apply
+// unless --room or --secret say otherwise. check_join has accepted it.
+void take_invite(peerchat::config& cfg) {
+  if (!peerchat::is_invite(cfg.join)) return;
+  std::string error;
+  const auto inv = peerchat::parse_invite(cfg.join, error);
+  cfg.join = inv->addrs.front();
+  cfg.join_fallbacks.assign(inv->addrs.begin() + 1, inv->addrs.end());
+  if (cfg.room.empty()) cfg.room = inv->room;
+  if (cfg.secret.empty()) cfg.secret = inv->secret;
+}
+
+// The secret in force: --secret, --secret-file, an invite's; else the one saved in the data
+// directory, taken with --closed (a founder with none gets a fresh random one) and on a plain
+// restart (no --join) unless the room last joined was open. The node saves the secret in
+// force once it is in the room (node_history.cpp), whichever way it came.
+bool resolve_room_secret(peerchat::config& cfg, const std::string& secret_file, bool closed,
+                         bool last_room_open, const fatal& fail, int& code) {
+  namespace pc = peerchat;
+  std::error_code ec;
+  if (!secret_file.empty()) {
+    cfg.secret = pc::read_secret_file(secret_file, ec);
+    if (ec) {
+      code = fail(fmt::format("cannot use secret file {}: {}", secret_file, ec.message()), pc::exit_code::usage);
+      return false;
+    }
+  }
+  const bool plain_restart = cfg.join.empty() && !last_room_open;
+  if (!cfg.secret.empty() || !(closed || plain_restart)) return true;
+  cfg.secret = pc::load_saved_room_secret(cfg.data_dir, ec);
+  if (ec) {
+    code = fail(fmt::format("cannot read the saved room secret in {}: {}", cfg.data_dir, ec.message()),
+                pc::exit_code::storage);
+    return false;
+  }
+  if (cfg.secret.empty() && closed && cfg.join.empty()) cfg.secret = pc::random_room_secret();
+  return true;
+}
+
+// Private messages and received files are kept here: nobody else on the machine may read them.
+bool make_data_dir_private(const std::string& dir, const fatal& fail, int& code) {
+  std::error_code ec;
+  const auto made = peerchat::make_private_dir(dir, ec);
+  if (ec) {
+    code = fail(fmt::format("cannot use data directory {}: {}", dir, ec.message()), peerchat::exit_code::storage);
+    return false;
+  }
+  if (made.dir_tightened || made.tightened > 0)
+    spdlog::warn("data directory {} was readable by others: now the directory is 0700 and {} file(s) in it "
+                 "lost group and other access (0600)", dir, made.tightened);
+  return true;
+}
+
+int store_exit_code(const std::error_code& ec) {
+  return ec == peerchat::errc::storage_in_use ? peerchat::exit_code::data_dir_in_use : peerchat::exit_code::storage;
+}
+
 CLI::Option* add_millis(CLI::App& app, const std::string& flag, std::chrono::milliseconds& value,
                         const std::string& what) {
   return app.add_option_function<long>(flag, [&value](long ms) { value = std::chrono::milliseconds{ms}; }, what)
@@ -158,7 +202,8 @@ int main(int argc, char** argv) {
           "NAME", "printable"));
   app.add_option("--listen", cfg.listen, "HOST:PORT to accept members on; port 0 picks a free one")
       ->capture_default_str();
-  app.add_option("--join", cfg.join, "an invite (peerchat://...) or HOST:PORT of any member of the room to join");
+  app.add_option("--join", cfg.join, "an invite (peerchat://...) or HOST:PORT of any member of the room to join")
+      ->check(CLI::Validator(check_join, "INVITE|HOST:PORT", "invite"));
   app.add_option("--room", cfg.room, "room name (default: a new random one, or the joined member's)");
   std::string secret_file;
   bool closed = false;
@@ -223,44 +268,65 @@ int main(int argc, char** argv) {
   add_millis(app, "--anti-entropy-interval-ms", cfg.anti_entropy_interval,
              "a version-vector exchange with a random neighbour this often")
       ->group("");
-  CLI11_PARSE(app, argc, argv);
+  app.add_option_function<long>(
+         "--delivery-timeout",
+         [&cfg](long s) { cfg.delivery_timeout = std::chrono::seconds{s}; },
+         "when input ends (a pipe), wait at most this many seconds for the lines to reach another member")
+      ->default_str(std::to_string(std::chrono::duration_cast<std::chrono::seconds>(cfg.delivery_timeout).count()))
+      ->check(CLI::Range(1L, 86'400L));
+  app.set_version_flag("--version", std::string("peerchat ") + PEERCHAT_VERSION);
 
   log_routing logs;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    // As CLI11 words it (the option first), on one line without the log's time stamp.
+    const std::string message = fmt::format("{} (peerchat --help lists the options)", e.what());
+    std::fprintf(stderr, "%s\n", message.c_str());
+    if (std::any_of(argv + 1, argv + argc, [](const char* a) { return std::string_view(a) == "--json"; }))
+      peerchat::ui::print_json_error(message, peerchat::exit_code::usage);
+    return peerchat::exit_code::usage;
+  }
   spdlog::set_level(spdlog::level::from_str(log_level));
   std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error code, not a death
+  // Before any file or thread: what peerchat creates is its owner's alone (history.db and its
+  // -wal and -shm, downloads, the key), wherever it goes.
+  ::umask(077);
+  const fatal fail{json};
 
   if (cfg.data_dir.empty()) cfg.data_dir = default_data_dir(cfg.name);
+  // Without a terminal on stdin (a pipe, a file), input is read as machine mode reads it.
   const bool interactive = !json && ::isatty(STDIN_FILENO);
   if (interactive || !log_file.empty()) {
     const std::filesystem::path path =
         log_file.empty() ? std::filesystem::path(cfg.data_dir) / "peerchat.log" : std::filesystem::path(log_file);
-    if (!logs.to_file(path, interactive)) return 1;
+    if (!logs.to_file(path, interactive)) return fail("cannot write the log file", peerchat::exit_code::storage);
   }
-  if (!take_invite(cfg)) return 1;
+  take_invite(cfg);
+  int code = peerchat::exit_code::failure;
   try {
     peerchat::crypto_init();
-    if (!resolve_room_secret(cfg, secret_file, closed)) return 1;
+    if (!make_data_dir_private(cfg.data_dir, fail, code)) return code;
     std::error_code ec;
     const auto id = peerchat::identity::load_or_create(cfg.data_dir, ec);
-    if (ec) {
-      spdlog::error("cannot use data directory {}: {}", cfg.data_dir, ec.message());
-      return 1;
-    }
+    if (ec)
+      return fail(fmt::format("cannot use data directory {}: {}", cfg.data_dir, ec.message()), peerchat::exit_code::storage);
 
     peerchat::history::store_error store_error;
     auto store = peerchat::history::open_store(std::filesystem::path(cfg.data_dir) / "history.db", {},
                                                store_error);
-    if (!store) {
-      spdlog::error("{}", store_error.message);
-      return 1;
-    }
-    // Started again without options: the same room and name as last time.
+    if (!store) return fail(store_error.message, store_exit_code(store_error.code));
+    // Started again without options: the same room, name and secret as last time.
     std::error_code meta_ec;
     if (cfg.room.empty() && cfg.join.empty())
       cfg.room = store->meta(peerchat::history::meta_key::room_name, meta_ec).value_or("");
     if (name_option->count() == 0)
       if (auto last = store->meta(peerchat::history::meta_key::display_name, meta_ec); last && peerchat::wire::valid_name(*last))
         cfg.name = std::move(*last);
+    const bool last_room_open = store->meta(peerchat::history::meta_key::room_closed, meta_ec) == std::optional<std::string>("0");
+    if (!resolve_room_secret(cfg, secret_file, closed, last_room_open, fail, code)) return code;
 
     ui_options.max_text_bytes = cfg.max_text_bytes;
     auto ui = interactive ? peerchat::ui::make_terminal_frontend(ui_options)
@@ -273,12 +339,11 @@ int main(int argc, char** argv) {
     });
     if (interactive) logs.chat_started();
     ui->start(node);
-    const std::error_code result = node.run();
+    node.run();
     ui->stop();
     logs.chat_ended();
-    return result ? 1 : 0;
+    return node.exit_code();
   } catch (const std::exception& e) {
-    spdlog::error("{}", e.what());
-    return 1;
+    return fail(e.what(), peerchat::exit_code::failure);
   }
 }

@@ -92,6 +92,12 @@ struct config {
   std::size_t max_transfers = 4;      // downloads running at once; more wait their turn
   // On leave, wait at most this long for the goodbye to reach our links.
   std::chrono::milliseconds leave_flush_timeout{1000};
+  // When input ends (a pipe closed), wait this long for every line said to reach another
+  // member before giving up with an error: long enough to join and for a slow neighbour's
+  // anti-entropy answer, short enough that a script with nobody to talk to is told so.
+  std::chrono::milliseconds delivery_timeout{30000};
+  // How often a node whose input has ended asks its neighbours what they hold of it.
+  std::chrono::milliseconds delivery_poll{500};
 };
 
 }  // namespace peerchat

@@ -12,6 +12,7 @@ const char* name_of(meta_key key) {
   switch (key) {
     case meta_key::room_name: return "room_name";
     case meta_key::display_name: return "display_name";
+    case meta_key::room_closed: return "room_closed";
   }
   return "unknown";
 }

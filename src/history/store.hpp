@@ -89,7 +89,9 @@ struct append_report {
   std::error_code error;  // when set, nothing of the batch was stored
 };
 
-enum class meta_key { room_name, display_name };
+// room_closed: "1" when the room last joined had a secret (kept in DATA_DIR/room.secret), "0"
+// when it was open: a plain restart takes the saved secret only for a closed room.
+enum class meta_key { room_name, display_name, room_closed };
 
 // A private message at its sender or recipient.
 enum class direct_status { delivered = 0, pending = 1, failed = 2 };

@@ -67,7 +67,10 @@ struct stats {
   std::uint64_t ihave_refs_sent = 0;
   std::uint64_t grafts_sent = 0;
 };
-struct error { std::string message; };
+struct error {
+  std::string message;
+  int code = 0;  // non-zero: fatal, the process exits with this status (core/exit_code.hpp)
+};
 // The store's newest events in display order (Lamport time, then author id), oldest first.
 struct history { std::vector<message> events; };
 // Catch-up finished: the history from before we (re)joined is stored.

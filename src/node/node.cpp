@@ -13,6 +13,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -24,6 +25,7 @@
 
 #include "core/address.hpp"
 #include "core/error.hpp"
+#include "core/exit_code.hpp"
 #include "crypto/identity.hpp"
 #include "core/invite.hpp"
 #include "crypto/tls.hpp"
@@ -383,7 +385,8 @@ asio::io_context& node::context() { return impl_->ioc; }
 std::error_code node::run() {
   impl& n = *impl_;
   if (auto ec = n.bind()) {
-    spdlog::error("cannot listen on {}: {}", n.cfg.listen, ec.message());
+    n.show(ui_event::error{fmt::format("cannot listen on {}: {}", n.cfg.listen, ec.message()),
+                           exit_code::cannot_listen});
     return ec;
   }
   const auto bound = n.acceptor.local_endpoint();
@@ -438,6 +441,15 @@ void node::send_direct(std::string who, std::string text) {
 
 void node::show_history(std::size_t n) {
   asio::dispatch(impl_->ioc, [this, n] { impl_->show_history(n); });
+}
+
+void node::finish_input() {
+  asio::dispatch(impl_->ioc, [this] { impl_->input([&](instant now) { impl_->core.finish_input(now); }); });
+}
+
+int node::exit_code() const {
+  if (impl_->fatal_code != 0) return impl_->fatal_code;
+  return impl_->result ? exit_code::failure : exit_code::ok;
 }
 
 void node::leave() {

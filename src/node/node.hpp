@@ -62,6 +62,12 @@ public:
   // a fast publisher is slowed down instead of overflowing a queue and losing its links.
   void when_send_queues_low(std::function<void()> resume);
   void leave();         // graceful: announces, flushes (bounded), then run() returns
+  // Input has ended: join if not yet joined, wait until what was said has reached another
+  // member (at most config::delivery_timeout), then leave (room::finish_input).
+  void finish_input();
+  // After run(): the process's exit status (core/exit_code.hpp). 0 after a graceful leave;
+  // else the code of the fatal error shown (ui_event::error with a code), or failure.
+  int exit_code() const;
 
 private:
   struct impl;

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "core/error.hpp"
+#include "crypto/secret_file.hpp"
 #include "node/node_impl.hpp"
 #include "node/room_wire.hpp"
 
@@ -46,6 +47,8 @@ void node::impl::flush_history() {
 }
 
 void node::impl::show(const ui_event_t& e) {
+  if (const auto* error = std::get_if<ui_event::error>(&e); error && error->code != 0 && fatal_code == 0)
+    fatal_code = error->code;
   note_side_effects(e);
   sink(e);
 }
@@ -128,6 +131,7 @@ void node::impl::load_for(action::load_events& act) {
 // What the store keeps besides events: the room and our name, for a restart without options,
 // and the record of each member whose arrival, departure or name we saw.
 void node::impl::note_side_effects(const ui_event_t& e) {
+  if (std::holds_alternative<ui_event::ready>(e)) save_room_secret_for_restart();
   if (!history) return;
   auto set = [this](history::meta_key key, std::string value) {
     history->submit([key, value = std::move(value)](history::store& s) { (void)s.set_meta(key, value); });
@@ -144,12 +148,25 @@ void node::impl::note_side_effects(const ui_event_t& e) {
   else if (auto* renamed = std::get_if<ui_event::nick>(&e)) save_member(renamed->peer.id);
   if (auto* ready = std::get_if<ui_event::ready>(&e)) {
     set(history::meta_key::room_name, ready->room);
+    set(history::meta_key::room_closed, cfg.secret.empty() ? "0" : "1");
     set(history::meta_key::display_name, ready->self.name);
   } else if (auto* nick = std::get_if<ui_event::nick>(&e); nick && nick->peer.id == id.id()) {
     set(history::meta_key::display_name, nick->new_name);
   } else if (std::holds_alternative<ui_event::synced>(e) && cfg.history_limit > 0) {
     history->submit([keep = cfg.history_limit](history::store& s) { (void)s.prune_to(keep); });
   }
+}
+
+// Whichever way we got in (--closed, --secret, --secret-file, an invite), a plain restart on
+// this data directory needs the secret: it is saved once the room has let us in, so a typo
+// never replaces a good saved secret. Written here, before `ready` is shown: a script that
+// sees `ready` finds the file. A few bytes, once per run.
+void node::impl::save_room_secret_for_restart() {
+  if (cfg.secret.empty() || cfg.data_dir.empty()) return;
+  std::error_code ec;
+  if (load_saved_room_secret(cfg.data_dir, ec) == cfg.secret && !ec) return;
+  save_room_secret(cfg.data_dir, cfg.secret, ec);
+  if (ec) spdlog::warn("cannot save the room secret in {}: {}", cfg.data_dir, ec.message());
 }
 
 void node::impl::save_direct(const direct_record& r) {

@@ -85,6 +85,7 @@ struct node::impl {
   std::chrono::steady_clock::time_point refusals_logged_at{};
   bool finishing = false;
   std::error_code result;
+  int fatal_code = 0;  // the code of the first fatal error shown (ui_event::error)
   // History: writes gathered during one pass of the loop go to the store as one task (our own
   // events as one fsynced transaction: group commit), one task of each kind at a time.
   std::unique_ptr<history_worker> history;  // after ioc: destroyed first, finishing its writes
@@ -118,6 +119,7 @@ struct node::impl {
   void show(const ui_event_t& e);
   void show_history(std::size_t n);
   void save_direct(const direct_record& record);
+  void save_room_secret_for_restart();
 
   // Files (node_files.cpp).
   static std::filesystem::path downloads_dir(const config& cfg);

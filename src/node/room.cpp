@@ -7,6 +7,7 @@
 
 #include "core/address.hpp"
 #include "core/error.hpp"
+#include "core/exit_code.hpp"
 #include "crypto/identity.hpp"
 #include "node/room_wire.hpp"
 
@@ -283,6 +284,7 @@ void room::admit_or_refuse(link_id link, link_state& ls, const pb::Hello& hello,
 
 void room::establish(link_id link, link_state& ls, const pb::Hello& hello, instant now) {
   ls.established = true;
+  admitted_once_ = true;
   link_by_peer_[ls.peer] = link;
   tree_.neighbor_up(ls.peer);
   if (ls.we_dialed()) retry_after_.erase(ls.dial_addr);
@@ -436,7 +438,9 @@ void room::on_link_down(link_id link, std::error_code why, instant now) {
   }
   if (view_full) next_refill_ = now.mono + refill_pause;
   if (!ready_ && ls.dial_addr == join_addr())
-    fail_join(ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
+    fail_join(join_addr(), ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
+  if (!ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::wrong_room_secret))
+    check_rejoin_refused(ls, errc::wrong_room_secret);
   if (ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::replaced_by_newcomer))
     take_hand_over(ls.bye_dial_instead, now);
   if (ls.established && ls.bye_code == static_cast<std::uint32_t>(errc::member_failed) && ready_ && !leaving_) {
@@ -483,15 +487,24 @@ void room::on_dial_failed(const std::string& addr, std::error_code why, instant 
     actions_.emplace_back(action::log{fmt::format("cannot reach {} ({}); trying again", join_addr(), why.message())});
     return;
   }
-  fail_join(why.message(), why);
+  fail_join(join_addr(), why.message(), why);
 }
 
-void room::fail_join(const std::string& reason, std::error_code why) {
+void room::fail_join(const std::string& addr, const std::string& reason, std::error_code why) {
   if (leaving_) return;
   leaving_ = true;
   finished_sent_ = true;
-  emit(ui_event::error{fmt::format("cannot join through {}: {}", join_addr(), reason)});
+  emit(ui_event::error{fmt::format("cannot join through {}: {}", addr, reason), exit_code::cannot_join});
   actions_.emplace_back(action::finished{why ? why : make_error_code(errc::protocol_violation)});
+}
+
+// Before, such a node dialed its remembered members twice a second for ever, each of them
+// logging the refusal. Only a refusal of the secret counts: a remembered address may now be
+// another room's node (wrong room), and an unreachable one may come back.
+void room::check_rejoin_refused(const link_state& ls, std::error_code why) {
+  if (!ready_ || leaving_ || admitted_once_ || !cfg_.join.empty() || !ls.we_dialed()) return;
+  if (why != errc::wrong_room_secret) return;
+  fail_join(ls.dial_addr, ls.bye_reason.empty() ? why.message() : ls.bye_reason, why);
 }
 
 void room::on_tick(instant now) {
@@ -503,6 +516,7 @@ void room::on_tick(instant now) {
   if (ready_ && !leaving_) run_swim(now);
   if (ready_ && !leaving_ && now.mono >= next_summary_) send_summary(now);
   if (ready_ && !leaving_) run_outbox(now);
+  if (drain_target_ && !leaving_) run_drain(now);
   if (!ready_ && !leaving_ && join_retry_at_ > microseconds{0} && now.mono >= join_retry_at_) {
     join_retry_at_ = microseconds{0};
     dialing_[join_addr()] = now.mono;
@@ -542,6 +556,7 @@ void room::dial_a_failed_member(instant now) {
 microseconds room::next_deadline() const {
   microseconds next = next_maintenance_;
   if (join_retry_at_ > microseconds{0}) next = std::min(next, join_retry_at_);
+  if (drain_target_ && !leaving_) next = std::min({next, next_echo_, drain_deadline_});
   for (const auto& [link, ls] : links_)
     if (!ls.established) next = std::min(next, ls.hello_deadline);
   if (auto d = delivery_.next_deadline()) next = std::min(next, *d);
@@ -607,7 +622,8 @@ void room::refuse(link_id link, std::error_code why, const std::string& detail, 
   actions_.emplace_back(action::close{link, why, std::move(dial_instead)});
   drop_link_state(link, ls);
   if (!ready_ && ls.we_dialed() && ls.dial_addr == join_addr())
-    fail_join(detail.empty() ? why.message() : why.message() + ": " + detail, why);
+    fail_join(join_addr(), detail.empty() ? why.message() : why.message() + ": " + detail, why);
+  check_rejoin_refused(ls, why);
 }
 
 void room::learn_observed_ip(const std::string& ip) {

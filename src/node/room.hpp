@@ -160,6 +160,11 @@ public:
   // it (at least 4 hex digits), else ui_event::error (none, or ambiguous: use the id).
   void whois(std::string_view query);
   void leave(instant now);
+  // Input has ended (a pipe closed): leave once every line we said in this run has reached
+  // at least one other member and every private message of this run has its receipt, or,
+  // after cfg.delivery_timeout, leave with an error (exit_code::not_delivered) that says what
+  // did not. "Reached" is a neighbour's Summary listing our seq (docs/ARCHITECTURE.md).
+  void finish_input(instant now);
 
   std::vector<room_action> take_actions() { return std::exchange(actions_, {}); }
   microseconds next_deadline() const;
@@ -261,7 +266,12 @@ private:
   void refuse(link_id link, std::error_code why, const std::string& detail = {}, bool routine = false,
               std::string dial_instead = {});
   void take_hand_over(const std::string& addr, instant now);
-  void fail_join(const std::string& reason, std::error_code why);
+  void fail_join(const std::string& addr, const std::string& reason, std::error_code why);
+  // A restarted node (no --join) whose remembered member refused our secret before any link
+  // was admitted: the room will not take us, so give up instead of dialing on.
+  void check_rejoin_refused(const link_state& ls, std::error_code why);
+  void note_delivered(const peer_id& neighbour, seq_no theirs, instant now);
+  void run_drain(instant now);
   void learn_observed_ip(const std::string& ip);
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
   // every link.
@@ -296,6 +306,13 @@ private:
   bool leaving_ = false;
   bool has_store_ = false;
   bool finished_sent_ = false;
+  bool admitted_once_ = false;  // some link was established in this run
+  // finish_input: what must be acknowledged before we leave, and until when we wait.
+  seq_no run_start_seq_;              // our last event before this run
+  seq_no delivered_own_;              // the highest seq of ours a neighbour listed
+  std::optional<seq_no> drain_target_;
+  microseconds drain_deadline_{0};
+  microseconds next_echo_{0};
   // Our events written to disk or on their way there, not sent yet, oldest first.
   std::deque<wire::verified_event> unsent_own_;
   seq_no stored_seq_;          // what to roll back to if the disk refuses
@@ -349,6 +366,7 @@ private:
     microseconds pending_at{0};  // when to say "not delivered yet"
     std::uint32_t attempt = 0;
     bool told_pending = false;
+    bool this_run = false;  // sent in this run (finish_input waits for its receipt)
   };
   std::unordered_map<std::string, outgoing_direct> outbox_;
   // Relayed frames: the link each member's frames last came by, used to send it ours.

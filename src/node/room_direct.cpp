@@ -85,6 +85,7 @@ void room::queue_direct(const member& to, std::string text, std::optional<pb::Fi
     return emit(ui_event::error{"too many private messages waiting for delivery; try later"});
   const std::string id = new_direct_id();
   outbox_[id] = outgoing_direct{to.id, text, now.wall, std::move(file), now.mono, now.mono + pending_after};
+  outbox_[id].this_run = true;
   if (!outbox_[id].file) {
     actions_.emplace_back(action::store_direct{{id, to.id, true, now.wall, text, ui_event::direct_state::pending}});
     emit(ui_event::direct{hex(id), info_of(members_.self()), info_of(to), std::move(text), now.wall});

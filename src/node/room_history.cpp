@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "core/error.hpp"
+#include "core/exit_code.hpp"
 #include "crypto/identity.hpp"
 #include "node/room.hpp"
 #include "node/room_wire.hpp"
@@ -48,7 +49,7 @@ std::string id_bytes(const event_id& id) {
 
 void room::restore(restored_history h) {
   has_store_ = true;
-  own_seq_ = stored_seq_ = h.own_seq;
+  own_seq_ = stored_seq_ = run_start_seq_ = h.own_seq;
   own_prev_hash_ = stored_prev_hash_ = std::move(h.own_prev_hash);
   lamport_ = h.lamport;
   // Been here before: it spoke, holds lines, or knows members of the room.
@@ -165,6 +166,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     const seq_no theirs{entry.seq()};
     if (theirs < our_seq(*author)) they_lack = true;
     if (*author == id_.id()) {
+      note_delivered(sender, theirs, now);
       continue_sequence(theirs);
       continue;
     }
@@ -206,7 +208,64 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
       tree_.on_ihave(sender, missing, now.mono, {}, /*announced=*/false);
     }
   }
-  if (msg.answer() && they_lack) send_full_summary(from, false);
+  if (msg.answer() && (they_lack || msg.echo())) send_full_summary(from, false);
+}
+
+// --- input that ends: leave once what we said has reached someone ---------------------------
+
+void room::finish_input(instant now) {
+  if (leaving_ || drain_target_) return;
+  drain_target_ = own_seq_;
+  drain_deadline_ = now.mono + std::chrono::duration_cast<microseconds>(cfg_.delivery_timeout);
+  next_echo_ = now.mono;
+  run_drain(now);
+}
+
+// A neighbour's Summary lists the contiguous prefix of our events it has delivered (verified
+// and in order). It is the claim of an admitted member (its id is its TLS key, and in a
+// closed room it proved the secret), not a signed receipt: a member could claim to hold what
+// it dropped, as it could drop what it holds. Claims beyond what we sent count as what we sent.
+void room::note_delivered(const peer_id& neighbour, seq_no theirs, instant now) {
+  (void)neighbour;
+  const seq_no sent{own_seq_.value - unsent_own_.size()};
+  delivered_own_ = std::max(delivered_own_, std::min(theirs, sent));
+  if (drain_target_ && !leaving_) run_drain(now);
+}
+
+void room::run_drain(instant now) {
+  const bool lines_delivered = !ready_ ? false : *drain_target_ <= run_start_seq_ || delivered_own_ >= *drain_target_;
+  const auto directs_waiting = static_cast<std::size_t>(
+      std::count_if(outbox_.begin(), outbox_.end(), [](const auto& o) { return o.second.this_run; }));
+  if (ready_ && lines_delivered && directs_waiting == 0) return leave(now);
+  if (now.mono >= drain_deadline_) {
+    std::string what;
+    if (!lines_delivered) {
+      const std::uint64_t first = std::max(delivered_own_, run_start_seq_).value + 1;
+      what = fmt::format("{} event(s) of ours (seq {}..{}) reached no other member", drain_target_->value - first + 1,
+                         first, drain_target_->value);
+    }
+    if (directs_waiting > 0)
+      what += fmt::format("{}{} private message(s) have no receipt", what.empty() ? "" : "; ", directs_waiting);
+    emit(ui_event::error{fmt::format("not delivered within {} s: {} (kept: they go out when this data "
+                                     "directory is used again)",
+                                     std::chrono::duration_cast<std::chrono::seconds>(cfg_.delivery_timeout).count(), what),
+                         exit_code::not_delivered});
+    return leave(now);
+  }
+  if (!ready_ || now.mono < next_echo_) return;
+  // Summaries are answered only when the receiver lacks something of ours: `echo` asks for an
+  // answer in any case, so we hear that a neighbour holds our last line.
+  next_echo_ = now.mono + std::chrono::duration_cast<microseconds>(cfg_.delivery_poll);
+  pb::Frame f;
+  auto* summary = f.mutable_summary();
+  summary->set_answer(true);
+  summary->set_echo(true);
+  for (const auto& [author, seq] : advertised_vector()) {
+    auto* entry = summary->add_contiguous();
+    entry->set_author(room_wire::bytes_of(author));
+    entry->set_seq(seq.value);
+  }
+  broadcast(f, std::nullopt);
 }
 
 // True while an author's in-order prefix has moved within the last reorder_wait: its events

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "node/events.hpp"
 #include "ui/command.hpp"
@@ -33,6 +34,9 @@ struct frontend_options {
 };
 
 std::unique_ptr<frontend> make_json_frontend();
+// A fatal error before any front end runs (bad options, a data directory in use), as machine
+// mode's `error {message, code}` line on stdout; `code` is the exit status that follows.
+void print_json_error(std::string_view message, int code);
 std::unique_ptr<frontend> make_terminal_frontend(frontend_options options);
 
 // Runs a parsed command against the node; returns false for a command the front end

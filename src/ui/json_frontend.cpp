@@ -47,6 +47,13 @@ json message_json(const ui_event::message& e) {
   return j;
 }
 
+// `code` only on a fatal error: the exit status that follows (core/exit_code.hpp).
+json error_json(std::string_view message, int code) {
+  json j = {{"event", "error"}, {"message", message}};
+  if (code != 0) j["code"] = code;
+  return j;
+}
+
 json file_json(const ui_event::file_info& f) {
   return {{"id", f.id}, {"name", f.name}, {"size", f.size}, {"from", peer_json(f.from)},
           {"to_room", f.to_room}, {"state", f.state}, {"bytes", f.bytes}};
@@ -127,7 +134,7 @@ json to_json(const ui_event_t& event) {
           for (const auto& f : e.files) list.push_back(file_json(f));
           return {{"event", "files"}, {"files", std::move(list)}};
         } else
-          return {{"event", "error"}, {"message", e.message}};
+          return error_json(e.message, e.code);
       },
       event);
 }
@@ -135,6 +142,7 @@ json to_json(const ui_event_t& event) {
 class json_frontend final : public frontend {
 public:
   void show(const ui_event_t& event) override {
+    if (std::holds_alternative<ui_event::ready>(event)) joined_->release();
     line_.clear();
     const std::int64_t ts_us = wall_us();
     const auto* message = std::get_if<ui_event::message>(&event);
@@ -163,7 +171,10 @@ public:
     context_ = &n.context();
     // Shared with the reader thread, which may still wait on it when the process exits.
     auto credits = std::make_shared<std::counting_semaphore<lines_in_flight>>(lines_in_flight);
-    reader_ = std::thread([this, &n, credits] {
+    reader_ = std::thread([this, &n, credits, joined = joined_] {
+      // Nothing is read before we are in the room: a line said earlier was numbered before
+      // the room told us where our numbering stands, and input that ends must not end a join.
+      joined->acquire();
       std::string line;
       for (line_read got; (got = read_line(std::cin, line)) != line_read::end;) {
         if (got == line_read::too_long) {
@@ -178,7 +189,7 @@ public:
           n.when_send_queues_low([credits] { credits->release(); });
         });
       }
-      n.leave();  // end of input leaves gracefully
+      n.finish_input();  // leaves once what was said has reached another member
     });
     reader_.detach();  // blocked in read(2) at exit; the process ends it
   }
@@ -194,6 +205,8 @@ private:
   }
 
   std::string line_;  // reused: one line's buffer, not one allocation per line
+  // Released when `ready` is shown; shared with the reader, which may wait on it at exit.
+  std::shared_ptr<std::binary_semaphore> joined_ = std::make_shared<std::binary_semaphore>(0);
   std::thread reader_;
   boost::asio::io_context* context_ = nullptr;  // set once the node runs
   bool flush_posted_ = false;
@@ -225,5 +238,13 @@ bool dispatch(node& n, const command& c) {
 }
 
 std::unique_ptr<frontend> make_json_frontend() { return std::make_unique<json_frontend>(); }
+
+void print_json_error(std::string_view message, int code) {
+  json j = error_json(message, code);
+  j["ts_us"] = wall_us();
+  const std::string line = j.dump(-1, ' ', false, json::error_handler_t::replace) + '\n';
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fflush(stdout);
+}
 
 }  // namespace peerchat::ui

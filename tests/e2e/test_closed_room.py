@@ -99,3 +99,40 @@ def test_closed_keeps_the_founders_secret_across_a_restart(cluster):
     assert saved.read_text().strip() == secret
     joiner = cluster.spawn("joiner", join=again, extra_args=["--secret", secret])
     wait_all_know([again, joiner])
+
+
+def ask_invite(node):
+    since = node.mark()
+    node.send("/invite")
+    return node.wait_event("invite", since=since)["url"]
+
+
+def test_a_joiner_with_the_invite_alone_comes_back_after_a_plain_restart(cluster):
+    founder = cluster.spawn("founder", room="lobby", extra_args=["--closed"])
+    joiner = cluster.spawn("joiner", join=ask_invite(founder))
+    wait_all_know([founder, joiner])
+    saved = joiner.data_dir / "room.secret"
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    joiner.leave()
+    assert joiner.wait_exit() == 0
+
+    # Only the data directory: room, secret and the members' addresses come from there.
+    again = cluster.respawn(joiner, name_flag=False)
+    assert again.room == "lobby"
+    wait_all_know([founder, again])
+    assert_everyone_hears_everyone([founder, again], "back")
+
+
+def test_a_restarted_member_whose_secret_no_longer_fits_gives_up_with_cannot_join(cluster):
+    founder = cluster.spawn("founder", room="lobby", extra_args=["--secret", SECRET])
+    joiner = cluster.spawn("joiner", join=founder, extra_args=["--secret", SECRET])
+    wait_all_know([founder, joiner])
+    joiner.leave()
+    assert joiner.wait_exit() == 0
+    (joiner.data_dir / "room.secret").write_text("not the room's secret\n")
+
+    again = cluster.respawn(joiner, name_flag=False, wait_ready=False)
+    assert again.wait_exit() == 3, "cannot join"
+    error = again.wait_event("error", code=3)
+    assert "wrong room secret" in error["message"], error
+    assert founder.member_ids() == {founder.id}

@@ -404,7 +404,7 @@ void room::nick(std::string new_name, instant now) {
 void room::list_members() {
   ui_event::nodes out;
   for (const member* m : members_.all())
-    if (is_live(m->state)) out.members.push_back({info_of(*m), m->joined_at, m->state});
+    if (is_live(m->state)) out.members.push_back({info_of(*m), m->joined_at, m->state, m->id == id_.id()});
   emit(std::move(out));
 }
 

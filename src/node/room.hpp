@@ -37,6 +37,12 @@ namespace peerchat {
 class identity;
 using link_id = std::uint64_t;
 
+// Naming a member by its id (/msg, /whois): at least this many of its first hex digits, in
+// either case. Defined in room_names.cpp.
+inline constexpr std::size_t min_id_prefix = 2;
+bool is_id_prefix(std::string_view s);
+bool id_starts_with(const peer_id& id, std::string_view prefix);
+
 namespace action {
 struct send {  // one encoded frame; bulk (file data) waits behind everything else
   link_id link;
@@ -342,8 +348,12 @@ private:
     microseconds pending_at{0};  // when to say "not delivered yet"
     std::uint32_t attempt = 0;
     bool told_pending = false;
+    std::uint64_t order = 0;  // queued after every message with a lower one: sent again in this order
   };
   std::unordered_map<std::string, outgoing_direct> outbox_;
+  std::uint64_t next_direct_order_ = 0;
+  // Ids of the waiting messages among `ids`, in the order they were queued.
+  void sort_by_queue_order(std::vector<std::string>& ids) const;
   // Relayed frames: the link each member's frames last came by, used to send it ours.
   struct route { link_id via; microseconds until; };
   std::unordered_map<peer_id, route> routes_;

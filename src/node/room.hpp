@@ -107,6 +107,7 @@ struct restored_history {
   std::vector<std::pair<peer_id, seq_no>> held;  // the store's version vector
   std::vector<std::string> peer_addrs;           // most recently seen first
   std::vector<direct_record> undelivered;        // our private messages still to deliver
+  std::string own_name;  // the name we last had; started under another, we announce a Nick
 };
 
 // Protocol counters, for the simulator and benchmarks.
@@ -270,6 +271,7 @@ private:
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
   // every link.
   void take_new_incarnation(std::string name, std::string addr);
+  void announce_restored_name(instant now);
   // A record heard from others: one that raises the member's incarnation (or names a member
   // we do not know) must carry its proof. At an incarnation we know it is an observation
   // (suspect, failed, left), of which member_table::merge takes only the state.
@@ -305,6 +307,7 @@ private:
   seq_no stored_seq_;          // what to roll back to if the disk refuses
   std::string stored_prev_hash_;
   std::vector<std::string> remembered_peers_;
+  std::string restored_name_;  // restore(): the name of our last run
   catch_up catch_up_{4096, 2};
   std::optional<link_id> catch_up_link_;
   bool catch_up_reported_ = true;

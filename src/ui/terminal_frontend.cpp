@@ -31,9 +31,9 @@ namespace {
 
 std::string tag(const peer_info& p) { return fmt::format("{}[{}]", visible(p.name), p.id.short_hex()); }
 
+// HH:MM today, with the date before it on any other day.
 std::string clock_of(microseconds wall) {
-  const std::time_t t = std::chrono::duration_cast<std::chrono::seconds>(wall).count();
-  return fmt::format("{:%H:%M}", fmt::localtime(t));
+  return line_time(wall, std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()));
 }
 
 // "1 member", "2 members".

@@ -136,9 +136,9 @@ void transfers::cancel(std::string_view which, instant now) {
   save(*e);
   if (was == file_state::queued || was == file_state::fetching) {
     actions_.emplace_back(act::discard{e->offer.id, e->offer.wire.name()});
-    emit(ui_event::file_failed{hex(e->offer.id), "cancelled"});
+    emit(ui_event::file_failed{hex(e->offer.id), "cancelled", true});
   } else if (was == file_state::shared) {
-    emit(ui_event::file_failed{hex(e->offer.id), "withdrawn: no longer served"});
+    emit(ui_event::file_failed{hex(e->offer.id), "withdrawn: no longer served", true});
   }
   start_queued(now);
 }
@@ -233,7 +233,7 @@ ui_event::file_info transfers::info(const entry& e) const {
     for (std::uint32_t i = 0; i < e.schedule->chunks(); ++i)
       if (e.schedule->holds(i)) bytes += e.offer.chunk_length(i);
   return {hex(e.offer.id), e.offer.wire.name(), e.offer.wire.size(), peer_info{e.offer.from, {}, {}},
-          e.offer.to_room, to_string(e.state), bytes};
+          e.offer.to_room, to_string(e.state), bytes, e.offer.to_room ? peer_info{} : peer_info{e.to, {}, {}}};
 }
 
 }  // namespace peerchat::files

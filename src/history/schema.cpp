@@ -85,7 +85,13 @@ constexpr const char* version_4 = R"sql(
 ALTER TABLE files ADD COLUMN delivered INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr migration all[] = {{version_1}, {version_2}, {version_3}, {version_4}};
+// /history names each line as its author was called then: the author's Nick events nearest
+// the line, found through this index of the few events that are renames.
+constexpr const char* version_5 = R"sql(
+CREATE INDEX events_nicks ON events (author_no, seq) WHERE kind = 11;
+)sql";
+
+constexpr migration all[] = {{version_1}, {version_2}, {version_3}, {version_4}, {version_5}};
 
 }  // namespace
 

@@ -34,6 +34,17 @@ sqlite_store::sqlite_store(file_lock lock, std::unique_ptr<sqlite::connection> d
                    "SELECT a.key, e.seq, e.lamport, e.sent_us, e.id, e.signed_event "
                    "FROM events e JOIN authors a USING (author_no) "
                    "ORDER BY e.lamport DESC, a.key DESC LIMIT ?1"),
+      // Kind 11 is a Nick, 10 a Text (EventBody's field numbers, as insert stores them).
+      last_lines_(*db_,
+                  "SELECT a.key, e.seq, e.lamport, e.sent_us, e.id, e.signed_event "
+                  "FROM events e JOIN authors a USING (author_no) WHERE e.kind = 10 "
+                  "ORDER BY e.lamport DESC, a.key DESC LIMIT ?1"),
+      nick_before_(*db_,
+                   "SELECT e.signed_event FROM events e JOIN authors a USING (author_no) "
+                   "WHERE a.key = ?1 AND e.kind = 11 AND e.seq < ?2 ORDER BY e.seq DESC LIMIT 1"),
+      nick_after_(*db_,
+                  "SELECT e.signed_event FROM events e JOIN authors a USING (author_no) "
+                  "WHERE a.key = ?1 AND e.kind = 11 AND e.seq > ?2 ORDER BY e.seq LIMIT 1"),
       last_event_of_(*db_,
                      "SELECT a.key, e.seq, e.lamport, e.sent_us, e.id, e.signed_event "
                      "FROM authors a JOIN events e USING (author_no) "

@@ -25,6 +25,7 @@ public:
   std::vector<stored_event> events_after(const peer_id& author, seq_no after, std::size_t limit,
                                          std::error_code& ec) override;
   std::vector<stored_event> last_events(std::size_t n, std::error_code& ec) override;
+  std::vector<stored_line> last_lines(std::size_t n, std::error_code& ec) override;
   std::optional<stored_event> last_event_of(const peer_id& author, std::error_code& ec) override;
   lamport_time highest_lamport(std::error_code& ec) override;
   std::uint64_t count(std::error_code& ec) override;
@@ -74,6 +75,9 @@ private:
   sqlite::statement version_vector_;
   sqlite::statement events_after_;
   sqlite::statement last_events_;
+  sqlite::statement last_lines_;
+  sqlite::statement nick_before_;
+  sqlite::statement nick_after_;
   sqlite::statement last_event_of_;
   sqlite::statement save_member_;
   sqlite::statement trim_members_;

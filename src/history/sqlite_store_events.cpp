@@ -213,6 +213,46 @@ std::vector<stored_event> sqlite_store::last_events(std::size_t n, std::error_co
   });
 }
 
+// The SQL of last_lines_, nick_before_ and nick_after_ names these kinds by number.
+static_assert(wire::pb::EventBody::kText == 10 && wire::pb::EventBody::kNick == 11);
+
+namespace {
+// A stored Nick's old or new name; empty if it does not parse (it was verified when stored).
+std::string nick_name(std::string_view signed_event, bool new_name) {
+  wire::pb::SignedEvent sev;
+  wire::pb::EventBody body;
+  if (!sev.ParseFromArray(signed_event.data(), static_cast<int>(signed_event.size())) ||
+      !body.ParseFromString(sev.body()) || !body.has_nick())
+    return {};
+  return new_name ? body.nick().new_name() : body.nick().old_name();
+}
+}  // namespace
+
+std::vector<stored_line> sqlite_store::last_lines(std::size_t n, std::error_code& ec) {
+  return sqlite::guarded<std::vector<stored_line>>(ec, [&] {
+    std::vector<stored_line> out;
+    {
+      sqlite::use q(last_lines_);
+      q.bind(1, clamp_limit(n));
+      while (q.step()) out.push_back({read_event(q), {}});
+    }
+    std::reverse(out.begin(), out.end());
+    // Two indexed lookups per line (events_nicks): at most 2 × 10,000 for /history 10000.
+    for (auto& line : out) {
+      {
+        sqlite::use before(nick_before_);
+        before.bind_blob(1, line.event.author.as_string_view()).bind(2, line.event.seq.value);
+        if (before.step()) line.name = nick_name(before.column_blob(0), true);
+      }
+      if (!line.name.empty()) continue;
+      sqlite::use after(nick_after_);
+      after.bind_blob(1, line.event.author.as_string_view()).bind(2, line.event.seq.value);
+      if (after.step()) line.name = nick_name(after.column_blob(0), false);
+    }
+    return out;
+  });
+}
+
 std::optional<stored_event> sqlite_store::last_event_of(const peer_id& author,
                                                         std::error_code& ec) {
   return sqlite::guarded<std::optional<stored_event>>(ec, [&]() -> std::optional<stored_event> {

@@ -74,6 +74,15 @@ struct stored_event {
 
 // A second, different event at an (author, seq) already held: the author forked its feed.
 // The store keeps the first and refuses the second.
+// A chat line for /history: a Text event, and the name its author had when writing it as the
+// author's own signed Nick events tell it: the new name of its last Nick before the line, else
+// the old name of its first Nick after it; empty when the store holds no Nick of the author
+// (then its name has not changed by a Nick since, and the member record's name holds).
+struct stored_line {
+  stored_event event;
+  std::string name;
+};
+
 struct fork_report {
   peer_id author;
   seq_no seq;
@@ -152,6 +161,9 @@ public:
                                                  std::size_t limit, std::error_code& ec) = 0;
   // The newest `n` events in display order (lamport, author id), oldest first: /history N.
   virtual std::vector<stored_event> last_events(std::size_t n, std::error_code& ec) = 0;
+  // The newest `n` chat lines (Text events: nick changes, leaves and file offers are not
+  // lines) in the same display order, oldest first, each with its author's name then.
+  virtual std::vector<stored_line> last_lines(std::size_t n, std::error_code& ec) = 0;
   // The author's highest-seq event; for this node's own id it gives the seq and prev_hash to
   // continue from after a restart.
   virtual std::optional<stored_event> last_event_of(const peer_id& author, std::error_code& ec) = 0;

@@ -25,6 +25,7 @@ struct member_info {
   peer_info peer;
   microseconds since{0};  // wall clock of the member's join
   member_state state = member_state::alive;
+  bool self = false;  // this node
 };
 
 namespace ui_event {
@@ -123,6 +124,7 @@ struct file_info {
   bool to_room = true;   // else offered to us (or by us) privately
   std::string state;     // offered, queued, fetching, complete, shared, failed, cancelled
   std::uint64_t bytes = 0;  // held so far
+  peer_info to{};           // a private offer's recipient (zero id for the room's)
 };
 struct file_offer { file_info file; };
 struct file_progress {
@@ -133,7 +135,8 @@ struct file_progress {
   std::size_t sources = 0;     // holders we fetch from
 };
 struct file_complete { std::string file_id; std::string path; std::string sha256; };
-struct file_failed { std::string file_id; std::string reason; };
+// Also the end of a download we cancelled (`cancelled`), or of serving a file we withdrew.
+struct file_failed { std::string file_id; std::string reason; bool cancelled = false; };
 struct files { std::vector<file_info> files; };  // answers /files
 
 }  // namespace ui_event

@@ -81,7 +81,10 @@ void node::impl::execute(files::action& a) {
             });
         } else if constexpr (std::is_same_v<T, fa::publish>) {
           auto publish = [this, act = std::move(act)]() mutable {
-            if (act.announce) show(*act.announce);
+            if (act.announce) {
+              enrich(*act.announce);  // our own private offer: names, as others' offers get
+              show(*act.announce);
+            }
             input([&](instant now) { core.offer_file(act.to, std::move(act.offer), now); });
           };
           // The worker runs tasks in order: the offer's record is written when this runs.
@@ -128,9 +131,13 @@ void node::impl::enrich(ui_event_t& e) const {
       p.name = "?";
     }
   };
-  if (auto* offer = std::get_if<ui_event::file_offer>(&e)) fill(offer->file.from);
+  auto fill_file = [&](ui_event::file_info& f) {
+    fill(f.from);
+    if (!f.to_room) fill(f.to);
+  };
+  if (auto* offer = std::get_if<ui_event::file_offer>(&e)) fill_file(offer->file);
   if (auto* list = std::get_if<ui_event::files>(&e))
-    for (auto& f : list->files) fill(f.from);
+    for (auto& f : list->files) fill_file(f);
 }
 
 void node::send_file(std::string who, std::string path) {

@@ -9,6 +9,7 @@
 #include "crypto/secret_file.hpp"
 #include "node/node_impl.hpp"
 #include "node/room_wire.hpp"
+#include "wire/frame.hpp"
 
 namespace peerchat {
 
@@ -30,6 +31,7 @@ restored_history node::impl::read_history(history::store& store) {
   h.lamport = store.highest_lamport(ec);
   h.held = store.version_vector(ec);
   for (auto& p : store.recent_peer_addresses(remembered_peers, ec)) h.peer_addrs.push_back(std::move(p.addr));
+  h.own_name = store.meta(history::meta_key::display_name, ec).value_or("");
   for (auto& d : store.pending_directs(max_undelivered, ec))
     h.undelivered.push_back({std::move(d.id), d.peer, true, d.sent_at, std::move(d.text), ui_event::direct_state::pending});
   if (ec) spdlog::warn("history store: {}", ec.message());
@@ -182,13 +184,13 @@ void node::impl::show_history(std::size_t n) {
   history->ask(
       [n](history::store& s) {
         std::error_code ec;
-        auto events = s.last_events(n, ec);
-        return std::make_pair(std::move(events), ec);
+        auto lines = s.last_lines(n, ec);
+        return std::make_pair(std::move(lines), ec);
       },
-      [this](std::pair<std::vector<history::stored_event>, std::error_code> loaded) {
+      [this](std::pair<std::vector<history::stored_line>, std::error_code> loaded) {
         if (loaded.second) return sink(ui_event::error{fmt::format("cannot read history: {}", loaded.second.message())});
         ui_event::history out;
-        for (const auto& stored : loaded.first) {
+        for (auto& [stored, name_then] : loaded.first) {
           wire::pb::SignedEvent sev;
           wire::pb::EventBody body;
           if (!sev.ParseFromString(stored.signed_event) || !body.ParseFromString(sev.body()) || !body.has_text())
@@ -196,6 +198,8 @@ void node::impl::show_history(std::size_t n) {
           const member* author = core.members().find(stored.author);
           peer_info from = author ? peer_info{author->id, author->name, author->addr}
                                   : peer_info{stored.author, "?", {}};
+          // The name the line was written under; a Nick that renamed nobody names nobody here.
+          if (wire::valid_name(name_then)) from.name = std::move(name_then);
           out.events.push_back({stored.id, std::move(from), stored.seq, stored.lamport, stored.sent_at,
                                 body.text().text(), false});
         }

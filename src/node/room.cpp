@@ -118,6 +118,7 @@ void room::start(std::string listen_addr, instant now) {
   // first member it reaches again says what it missed.
   baseline_taken_ = remembered_peers_.empty();
   emit(ui_event::ready{info_of(members_.self()), room_});
+  announce_restored_name(now);
   if (!baseline_taken_) dial_remembered(now);
 }
 
@@ -291,6 +292,7 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   if (!ready_) {
     ready_ = true;
     emit(ui_event::ready{info_of(members_.self()), room_});
+    announce_restored_name(now);
   }
   member m{ls.peer, hello.name(), with_reachable_host(hello.listen_addr(), ls.remote_ip),
            hello.incarnation(), member_state::alive,
@@ -403,10 +405,23 @@ void room::nick(std::string new_name, instant now) {
   publish(std::move(body), now);
 }
 
+// Started again under another name (--name): the rename is an event in our log like /nick,
+// so everyone sees it and /history names our earlier lines as they were written.
+void room::announce_restored_name(instant now) {
+  std::string old_name = std::exchange(restored_name_, {});
+  const std::string& name = members_.self().name;
+  if (old_name.empty() || old_name == name || !valid_name(old_name)) return;
+  note_name(id_.id(), name);
+  pb::EventBody body;
+  body.mutable_nick()->set_old_name(std::move(old_name));
+  body.mutable_nick()->set_new_name(name);
+  publish(std::move(body), now);
+}
+
 void room::list_members() {
   ui_event::nodes out;
   for (const member* m : members_.all())
-    if (is_live(m->state)) out.members.push_back({info_of(*m), m->joined_at, m->state});
+    if (is_live(m->state)) out.members.push_back({info_of(*m), m->joined_at, m->state, m->id == id_.id()});
   emit(std::move(out));
 }
 

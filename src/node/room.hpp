@@ -38,6 +38,12 @@ namespace peerchat {
 class identity;
 using link_id = std::uint64_t;
 
+// Naming a member by its id (/msg, /whois): at least this many of its first hex digits, in
+// either case. Defined in room_names.cpp.
+inline constexpr std::size_t min_id_prefix = 2;
+bool is_id_prefix(std::string_view s);
+bool id_starts_with(const peer_id& id, std::string_view prefix);
+
 namespace action {
 struct send {  // one encoded frame; bulk (file data) waits behind everything else
   link_id link;
@@ -102,6 +108,7 @@ struct restored_history {
   std::vector<std::pair<peer_id, seq_no>> held;  // the store's version vector
   std::vector<std::string> peer_addrs;           // most recently seen first
   std::vector<direct_record> undelivered;        // our private messages still to deliver
+  std::string own_name;  // the name we last had; started under another, we announce a Nick
 };
 
 // Protocol counters, for the simulator and benchmarks.
@@ -276,6 +283,7 @@ private:
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to
   // every link.
   void take_new_incarnation(std::string name, std::string addr);
+  void announce_restored_name(instant now);
   // A record heard from others: one that raises the member's incarnation (or names a member
   // we do not know) must carry its proof. At an incarnation we know it is an observation
   // (suspect, failed, left), of which member_table::merge takes only the state.
@@ -318,6 +326,7 @@ private:
   seq_no stored_seq_;          // what to roll back to if the disk refuses
   std::string stored_prev_hash_;
   std::vector<std::string> remembered_peers_;
+  std::string restored_name_;  // restore(): the name of our last run
   catch_up catch_up_{4096, 2};
   std::optional<link_id> catch_up_link_;
   bool catch_up_reported_ = true;
@@ -367,8 +376,12 @@ private:
     std::uint32_t attempt = 0;
     bool told_pending = false;
     bool this_run = false;  // sent in this run (finish_input waits for its receipt)
+    std::uint64_t order = 0;  // queued after every message with a lower one: sent again in this order
   };
   std::unordered_map<std::string, outgoing_direct> outbox_;
+  std::uint64_t next_direct_order_ = 0;
+  // Ids of the waiting messages among `ids`, in the order they were queued.
+  void sort_by_queue_order(std::vector<std::string>& ids) const;
   // Relayed frames: the link each member's frames last came by, used to send it ours.
   struct route { link_id via; microseconds until; };
   std::unordered_map<peer_id, route> routes_;

@@ -44,15 +44,15 @@ std::string ack_message(std::string_view id) { return std::string(ack_context) +
 
 }  // namespace
 
-// A name, or an id (or its first hex digits, at least 4): one member, else an error shown.
+// A name, or an id (or its first hex digits, at least min_id_prefix): one member, else an
+// error shown. A query that is one member's name and another's id prefix is ambiguous: a
+// private message must not go to whichever of the two was meant less.
 const member* room::resolve(const std::string& who) {
-  std::vector<const member*> by_name, by_id;
+  std::vector<const member*> found;
   for (const member* m : members_.all()) {
     if (m->id == id_.id()) continue;
-    if (m->name == who) by_name.push_back(m);
-    if (who.size() >= 4 && m->id.hex().starts_with(who)) by_id.push_back(m);
+    if (m->name == who || (is_id_prefix(who) && id_starts_with(m->id, who))) found.push_back(m);
   }
-  auto& found = by_id.size() == 1 ? by_id : by_name;
   if (found.size() == 1) return found.front();
   if (found.empty()) {
     emit(ui_event::error{fmt::format("no member named '{}' (see /nodes)", who.substr(0, 64))});
@@ -86,6 +86,7 @@ void room::queue_direct(const member& to, std::string text, std::optional<pb::Fi
   const std::string id = new_direct_id();
   outbox_[id] = outgoing_direct{to.id, text, now.wall, std::move(file), now.mono, now.mono + pending_after};
   outbox_[id].this_run = true;
+  outbox_[id].order = next_direct_order_++;
   if (!outbox_[id].file) {
     actions_.emplace_back(action::store_direct{{id, to.id, true, now.wall, text, ui_event::direct_state::pending}});
     emit(ui_event::direct{hex(id), info_of(members_.self()), info_of(to), std::move(text), now.wall});
@@ -229,11 +230,19 @@ void room::handle_direct_ack(link_id from, const pb::DirectAck& msg) {
   outbox_.erase(it);
 }
 
+// The outbox is keyed by random ids: walked as it is, two messages waiting for the same
+// member went out again in any order, and arrived so.
+void room::sort_by_queue_order(std::vector<std::string>& ids) const {
+  std::sort(ids.begin(), ids.end(),
+            [this](const std::string& x, const std::string& y) { return outbox_.at(x).order < outbox_.at(y).order; });
+}
+
 // A member we have undelivered messages for is back (or newly linked): try now.
 void room::retry_directs_to(const peer_id& peer, instant now) {
   std::vector<std::string> ids;
   for (const auto& [id, out] : outbox_)
     if (out.to == peer) ids.push_back(id);
+  sort_by_queue_order(ids);
   for (const auto& id : ids) post_direct(id, now);
 }
 
@@ -242,6 +251,7 @@ void room::restore_outbox(std::vector<direct_record> undelivered) {
     if (outbox_.size() >= max_outbox) break;
     outgoing_direct out{r.peer, std::move(r.text), r.sent, std::nullopt};
     out.told_pending = true;  // said in an earlier run
+    out.order = next_direct_order_++;  // the store hands them oldest first
     outbox_.emplace(std::move(r.id), std::move(out));
   }
 }
@@ -250,6 +260,7 @@ void room::restore_private_offer(const peer_id& to, pb::FileOffer offer, instant
   if (outbox_.size() >= max_outbox) return;
   outgoing_direct out{to, {}, now.wall, std::move(offer), now.mono};  // tried at the first tick
   out.told_pending = true;  // said in an earlier run, if it was pending then
+  out.order = next_direct_order_++;
   outbox_.emplace(new_direct_id(), std::move(out));
 }
 
@@ -265,6 +276,7 @@ void room::run_outbox(instant now) {
     }
     if (now.mono >= out.next_try) due.push_back(id);
   }
+  sort_by_queue_order(due);
   for (const auto& id : due) post_direct(id, now);
 }
 

@@ -58,6 +58,7 @@ void room::restore(restored_history h) {
   for (const auto& [author, seq] : h.held)
     if (author != id_.id()) delivery_.set_baseline(author, seq);
   remembered_peers_ = std::move(h.peer_addrs);
+  restored_name_ = std::move(h.own_name);
   restore_outbox(std::move(h.undelivered));
 }
 

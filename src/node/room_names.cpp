@@ -12,22 +12,23 @@ namespace peerchat {
 
 namespace {
 
-// A query of hex digits this long or longer may be an id prefix: 4 digits are 16 bits,
-// enough to pick one member in any room a person can keep track of.
-constexpr std::size_t min_id_prefix = 4;
-
-bool is_hex_prefix(std::string_view s) {
-  return s.size() >= min_id_prefix && s.size() <= 64 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+bool all_hex(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
 }
 
 }  // namespace
+
+// Two digits are what a person reads off a short list (/nodes); a prefix several members
+// share, or one that is also a name, is answered with the choices rather than a guess.
+bool is_id_prefix(std::string_view s) { return s.size() >= min_id_prefix && s.size() <= 64 && all_hex(s); }
+
+bool id_starts_with(const peer_id& id, std::string_view prefix) {
+  const std::string hex = id.hex();
+  return prefix.size() <= hex.size() &&
+         std::equal(prefix.begin(), prefix.end(), hex.begin(), [](char a, char b) {
+           return std::tolower(static_cast<unsigned char>(a)) == b;
+         });
+}
 
 void room::note_name(const peer_id& id, const std::string& name) {
   const std::vector<peer_id> others = names_.observe(id, name);
@@ -45,13 +46,14 @@ void room::note_name(const peer_id& id, const std::string& name) {
 
 void room::whois(std::string_view query) {
   std::vector<const member*> found;
-  const std::string prefix = lower(query);
   for (const member* m : members_.all())
-    if (m->name == query || (is_hex_prefix(query) && m->id.hex().starts_with(prefix)))
-      found.push_back(m);
+    if (m->name == query || (is_id_prefix(query) && id_starts_with(m->id, query))) found.push_back(m);
   if (found.empty())
-    return emit(ui_event::error{fmt::format("no member is called '{}' or has an id starting with it",
-                                            query.substr(0, 64))});
+    return emit(ui_event::error{fmt::format("no member is called '{}' or has an id starting with it{}",
+                                            query.substr(0, 64),
+                                            query.size() < min_id_prefix && all_hex(query)
+                                                ? fmt::format(" (an id is matched from {} hex digits on)", min_id_prefix)
+                                                : "")});
   if (found.size() > 1) {
     std::string which;
     for (const member* m : found) which += fmt::format(" {}[{}]", m->name, m->id.short_hex());

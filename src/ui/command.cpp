@@ -1,5 +1,6 @@
 #include "ui/command.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace peerchat::ui {
@@ -21,7 +22,11 @@ command parse_command(std::string_view line) {
   if (line.starts_with("//")) return cmd::say{std::string(line.substr(1))};
 
   const auto space = line.find(' ');
-  const std::string_view verb = line.substr(1, space == std::string_view::npos ? line.npos : space - 1);
+  // Commands are words, not spellings: /QUIT and /Quit are /quit (caps lock, phone keyboards).
+  const std::string_view typed = line.substr(1, space == std::string_view::npos ? line.npos : space - 1);
+  std::string lowered(typed.substr(0, 32));  // longer than any command: only quoted back
+  for (char& c : lowered) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string_view verb = lowered;
   const std::string_view args = space == std::string_view::npos ? "" : trim(line.substr(space + 1));
   if (verb == "nodes" || verb == "who") return cmd::nodes{};
   if (verb == "stats") return cmd::stats{};
@@ -42,7 +47,9 @@ command parse_command(std::string_view line) {
     return cmd::msg{std::string(args.substr(0, gap)), std::string(trim(args.substr(gap + 1)))};
   }
   if (verb == "invite") {
-    if (args.empty() || args == "qr") return cmd::invite{args == "qr"};
+    const bool qr = args.size() == 2 && std::tolower(static_cast<unsigned char>(args[0])) == 'q' &&
+                    std::tolower(static_cast<unsigned char>(args[1])) == 'r';
+    if (args.empty() || qr) return cmd::invite{qr};
     return cmd::invalid{"usage: /invite [qr]"};
   }
   if (verb == "whois") {
@@ -66,7 +73,7 @@ command parse_command(std::string_view line) {
     if (args.empty()) return cmd::invalid{"usage: /nick NEW_NAME"};
     return cmd::nick{std::string(args)};
   }
-  return cmd::invalid{"unknown command /" + std::string(verb.substr(0, 32)) + " (try /help)"};
+  return cmd::invalid{"unknown command /" + std::string(typed.substr(0, 32)) + " (try /help)"};
 }
 
 const std::vector<std::string>& help_lines() {

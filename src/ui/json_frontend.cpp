@@ -55,8 +55,10 @@ json error_json(std::string_view message, int code) {
 }
 
 json file_json(const ui_event::file_info& f) {
-  return {{"id", f.id}, {"name", f.name}, {"size", f.size}, {"from", peer_json(f.from)},
-          {"to_room", f.to_room}, {"state", f.state}, {"bytes", f.bytes}};
+  json j = {{"id", f.id}, {"name", f.name}, {"size", f.size}, {"from", peer_json(f.from)},
+            {"to_room", f.to_room}, {"state", f.state}, {"bytes", f.bytes}};
+  if (!f.to_room) j["to"] = peer_json(f.to);
+  return j;
 }
 
 json to_json(const ui_event_t& event) {
@@ -95,7 +97,7 @@ json to_json(const ui_event_t& event) {
           json peers = json::array();
           for (const auto& m : e.members)
             peers.push_back({{"id", m.peer.id.hex()}, {"name", m.peer.name}, {"addr", m.peer.addr},
-                             {"since", m.since.count()}, {"state", to_string(m.state)}});
+                             {"since", m.since.count()}, {"state", to_string(m.state)}, {"self", m.self}});
           return {{"event", "nodes"}, {"peers", std::move(peers)}};
         } else if constexpr (std::is_same_v<T, ui_event::help>)
           return {{"event", "help"}, {"lines", e.lines}};
@@ -128,7 +130,11 @@ json to_json(const ui_event_t& event) {
         else if constexpr (std::is_same_v<T, ui_event::file_complete>)
           return {{"event", "file-complete"}, {"file_id", e.file_id}, {"path", e.path}, {"sha256", e.sha256}};
         else if constexpr (std::is_same_v<T, ui_event::file_failed>)
-          return {{"event", "file-failed"}, {"file_id", e.file_id}, {"reason", e.reason}};
+        {
+          json j = {{"event", "file-failed"}, {"file_id", e.file_id}, {"reason", e.reason}};
+          if (e.cancelled) j["cancelled"] = true;  // by us: /cancel
+          return j;
+        }
         else if constexpr (std::is_same_v<T, ui_event::files>) {
           json list = json::array();
           for (const auto& f : e.files) list.push_back(file_json(f));

@@ -31,9 +31,14 @@ namespace {
 
 std::string tag(const peer_info& p) { return fmt::format("{}[{}]", visible(p.name), p.id.short_hex()); }
 
+// HH:MM today, with the date before it on any other day.
 std::string clock_of(microseconds wall) {
-  const std::time_t t = std::chrono::duration_cast<std::chrono::seconds>(wall).count();
-  return fmt::format("{:%H:%M}", fmt::localtime(t));
+  return line_time(wall, std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()));
+}
+
+// "1 member", "2 members".
+std::string count_of(std::size_t n, std::string_view noun) {
+  return fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s");
 }
 
 std::string bytes_text(std::uint64_t n) {
@@ -50,15 +55,16 @@ std::string progress_bar(const ui_event::file_progress& e) {
   const int filled = static_cast<int>(done * width);
   std::string left = "?";
   if (e.rate_bps > 0) left = fmt::format("{} s left", (e.total - e.bytes + e.rate_bps - 1) / e.rate_bps);
-  return fmt::format("* file {} [{}{}] {:3.0f}%  {} of {}  {}/s  {}  ({} sources)", e.file_id.substr(0, 8),
+  return fmt::format("* file {} [{}{}] {:3.0f}%  {} of {}  {}/s  {}  ({})", e.file_id.substr(0, 8),
                      std::string(static_cast<std::size_t>(filled), '#'),
                      std::string(static_cast<std::size_t>(width - filled), '.'), done * 100,
-                     bytes_text(e.bytes), bytes_text(e.total), bytes_text(e.rate_bps), left, e.sources);
+                     bytes_text(e.bytes), bytes_text(e.total), bytes_text(e.rate_bps), left,
+                     count_of(e.sources, "source"));
 }
 
 std::string file_line(const ui_event::file_info& f) {
   return fmt::format("{}  {}  {}  from {}{}  [{}]", f.id.substr(0, 8), visible(f.name), bytes_text(f.size), tag(f.from),
-                     f.to_room ? "" : " (private)", f.state);
+                     f.to_room ? "" : fmt::format(" (private, to {})", tag(f.to)), f.state);
 }
 
 std::string render(const ui_event_t& event, const frontend_options& options) {
@@ -69,9 +75,10 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
           // Quoted for shells that treat '#' or '%' specially.
           const std::string join = e.invite.empty() ? dialable_addresses(e.self.addr).front()
                                                     : "'" + e.invite + "'";
+          // A name of their own to replace: any fixed example name was someone's own.
           const std::string how = options.run_hint == "make"
-              ? fmt::format("make run NAME=bob JOIN={}", join)
-              : fmt::format("peerchat --name bob --join {}", join);
+              ? fmt::format("make run NAME=their-name JOIN={}", join)
+              : fmt::format("peerchat --name their-name --join {}", join);
           return fmt::format("* you are {} in room {}, listening on {}\n* others join with:  {}\n"
                              "* type /help for commands",
                              tag(e.self), e.room, e.self.addr, how);
@@ -84,11 +91,12 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
         else if constexpr (std::is_same_v<T, ui_event::nick>)
           return fmt::format("* {} is now {} [{}]", visible(e.old_name), visible(e.new_name), e.peer.id.short_hex());
         else if constexpr (std::is_same_v<T, ui_event::nodes>) {
-          std::string out = fmt::format("* {} members:", e.members.size());
+          std::string out = fmt::format("* {}:", count_of(e.members.size(), "member"));
           for (const auto& m : e.members)
-            out += fmt::format("\n  {}  {:<16} {:<22} since {}{}", m.peer.id.short_hex(), visible(m.peer.name),
+            out += fmt::format("\n  {}  {:<16} {:<22} since {}{}{}", m.peer.id.short_hex(), visible(m.peer.name),
                                visible(m.peer.addr), clock_of(m.since),
-                               m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)));
+                               m.state == member_state::alive ? "" : fmt::format(" ({})", to_string(m.state)),
+                               m.self ? "  (you)" : "");
           return out;
         } else if constexpr (std::is_same_v<T, ui_event::stats>) {
           return fmt::format("* {} links; sent {} frames ({} bytes), received {} frames ({} bytes); "
@@ -97,7 +105,8 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                              e.bytes_received, e.datagrams_sent, e.datagrams_received,
                              e.events_delivered, e.event_copies);
         } else if constexpr (std::is_same_v<T, ui_event::history>) {
-          std::string out = fmt::format("* the last {} line(s):", e.events.size());
+          std::string out = e.events.empty() ? std::string("* no lines yet")
+                                             : fmt::format("* the last {}:", count_of(e.events.size(), "line"));
           for (const auto& m : e.events)
             out += fmt::format("\n  {} {}: {}", clock_of(m.sent), tag(m.from), visible_body(m.text));
           return out;
@@ -116,8 +125,11 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
           return fmt::format("{} [private] {} -> {}: {}", clock_of(e.sent), tag(e.from), tag(e.to), visible_body(e.text));
         } else if constexpr (std::is_same_v<T, ui_event::direct_status>) {
           if (e.status == ui_event::direct_state::delivered) return fmt::format("* private message {} delivered", e.id.substr(0, 8));
-          return fmt::format("* private message {} {}{}", e.id.substr(0, 8),
-                             e.status == ui_event::direct_state::pending ? "not delivered yet" : "not delivered",
+          // The detail says it whole ("not delivered yet; kept and retried"): not after a prefix.
+          if (e.status == ui_event::direct_state::pending)
+            return fmt::format("* private message {} {}", e.id.substr(0, 8),
+                               e.detail.empty() ? "not delivered yet; kept and retried" : visible(e.detail));
+          return fmt::format("* private message {} not delivered{}", e.id.substr(0, 8),
                              e.detail.empty() ? "" : ": " + visible(e.detail));
         } else if constexpr (std::is_same_v<T, ui_event::invite>) {
           std::string out = "* invite (it holds the room secret: share it only with members):\n  " + e.url;
@@ -144,6 +156,9 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
         } else if constexpr (std::is_same_v<T, ui_event::file_complete>) {
           return fmt::format("* file {} complete: {} (sha256 {})", e.file_id.substr(0, 8), visible(e.path), e.sha256);
         } else if constexpr (std::is_same_v<T, ui_event::file_failed>) {
+          if (e.cancelled && e.reason == "cancelled")
+            return fmt::format("* file {} cancelled: download stopped, partial file removed", e.file_id.substr(0, 8));
+          if (e.cancelled) return fmt::format("* file {} {}", e.file_id.substr(0, 8), visible(e.reason));
           return fmt::format("! file {} failed: {}", e.file_id.substr(0, 8), visible(e.reason));
         } else if constexpr (std::is_same_v<T, ui_event::files>) {
           if (e.files.empty()) return "* no files offered yet (/send WHO PATH offers one)";
@@ -176,13 +191,20 @@ public:
 
   void show(const ui_event_t& event) override {
     // A progress bar redraws itself in place while nothing else was printed under it.
-    const bool progress = std::holds_alternative<ui_event::file_progress>(event);
+    const auto* bar = std::get_if<ui_event::file_progress>(&event);
+    // A download that ends (cancelled, failed, complete) right under its bar takes the bar's
+    // place: a bar left standing reads as a download still under way.
+    const std::string* ended = nullptr;
+    if (const auto* f = std::get_if<ui_event::file_failed>(&event)) ended = &f->file_id;
+    else if (const auto* c = std::get_if<ui_event::file_complete>(&event)) ended = &c->file_id;
+    const bool replace = last_was_progress_ && (bar || (ended && *ended == last_progress_file_));
     std::string text = render(event, options_);
     if (text.empty()) return;  // nothing a person needs to read
     // The invite's QR code is drawn with colour escapes of ours; anything else is checked whole.
     if (!std::holds_alternative<ui_event::invite>(event)) text = visible_lines(text);
-    print_above(text, progress && last_was_progress_);
-    last_was_progress_ = progress;
+    print_above(text, replace);
+    last_was_progress_ = bar != nullptr;
+    if (bar) last_progress_file_ = bar->file_id;
   }
 
   void start(node& n) override {
@@ -279,6 +301,7 @@ private:
   void submit(std::string line) {
     // The finished line stays on screen as typed, and the prompt starts afresh under it.
     std::fputs(("\r" + std::string(prompt) + visible(line) + "\x1b[K\n").c_str(), stdout);
+    last_was_progress_ = false;  // the typed line is above the prompt now: no bar to redraw over it
     const command c = parse_command(line);
     if (const auto bytes = text_bytes(c); bytes && *bytes > options_.max_text_bytes) {
       // Refused here rather than by the node, so the text can come back for editing.
@@ -313,6 +336,7 @@ private:
   std::optional<termios> saved_termios_;
   std::size_t columns_ = 80;
   bool last_was_progress_ = false;
+  std::string last_progress_file_;  // the file of the bar last drawn
 };
 
 }  // namespace

@@ -1,5 +1,10 @@
 #include "ui/terminal_text.hpp"
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+
 namespace peerchat::ui {
 
 namespace {
@@ -36,5 +41,14 @@ std::string visible(std::string_view text) { return escaped(text, "^J"); }
 std::string visible_body(std::string_view text) { return escaped(text, "\n    "); }
 
 std::string visible_lines(std::string_view text) { return escaped(text, "\n"); }
+
+std::string line_time(std::chrono::microseconds sent, std::chrono::microseconds now) {
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  const std::tm at = fmt::localtime(static_cast<std::time_t>(duration_cast<seconds>(sent).count()));
+  const std::tm today = fmt::localtime(static_cast<std::time_t>(duration_cast<seconds>(now).count()));
+  if (at.tm_year == today.tm_year && at.tm_yday == today.tm_yday) return fmt::format("{:%H:%M}", at);
+  return fmt::format("{:%Y-%m-%d %H:%M}", at);
+}
 
 }  // namespace peerchat::ui

@@ -4,6 +4,7 @@
 // line break, print a line that looks like one of ours.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,9 @@ std::string visible_body(std::string_view text);
 // Whole output whose line breaks are ours: as `visible`, line breaks kept. The last guard,
 // for a field that was not passed through one of the above.
 std::string visible_lines(std::string_view text);
+
+// When a line was written, in local time: "21:44" on the day of `now`, and with its date on
+// any other day ("2026-12-06 21:44"), so a line from yesterday is not taken for today's.
+std::string line_time(std::chrono::microseconds sent, std::chrono::microseconds now);
 
 }  // namespace peerchat::ui

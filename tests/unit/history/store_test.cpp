@@ -160,6 +160,35 @@ TEST_F(store_test, last_events_are_the_newest_n_in_lamport_then_author_order_old
   EXPECT_EQ(got[3].lamport, lamport_time{7});
 }
 
+TEST_F(store_test, last_lines_are_the_newest_n_text_events_and_nick_changes_do_not_count) {
+  auto s = open_ok();
+  ASSERT_FALSE(s->append_batch(std::vector{bob_.event(1, 1), bob_.event(2, 2), bob_.nick(3, 3, "bob", "rob"),
+                                           bob_.event(4, 4), bob_.nick(5, 5, "rob", "bobby")})
+                   .error);
+  const auto got = s->last_lines(2, ec_);
+  ASSERT_FALSE(ec_);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].event.seq, seq_no{2});
+  EXPECT_EQ(got[1].event.seq, seq_no{4});
+  EXPECT_EQ(s->last_lines(10, ec_).size(), 3u);
+}
+
+TEST_F(store_test, each_line_carries_the_name_its_author_had_when_writing_it) {
+  auto s = open_ok();
+  ASSERT_FALSE(s->append_batch(std::vector{bob_.event(1, 1), bob_.nick(2, 2, "bob", "rob"), bob_.event(3, 3),
+                                           bob_.event(4, 4), bob_.nick(5, 5, "rob", "bobby"), bob_.event(6, 6),
+                                           carol_.event(1, 7)})
+                   .error);
+  const auto got = s->last_lines(10, ec_);
+  ASSERT_FALSE(ec_);
+  ASSERT_EQ(got.size(), 5u);
+  EXPECT_EQ(got[0].name, "bob");    // before the first rename: its old name
+  EXPECT_EQ(got[1].name, "rob");
+  EXPECT_EQ(got[2].name, "rob");
+  EXPECT_EQ(got[3].name, "bobby");
+  EXPECT_EQ(got[4].name, "");       // carol never renamed: her record's name holds
+}
+
 TEST_F(store_test, a_restarted_node_finds_its_last_seq_id_and_the_highest_lamport) {
   {
     auto s = open_ok();

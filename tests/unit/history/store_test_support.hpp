@@ -32,11 +32,24 @@ public:
   wire::verified_event event(std::uint64_t seq, std::uint64_t lamport,
                              const std::string& text = "") const {
     wire::pb::EventBody body;
+    body.mutable_text()->set_text(text.empty() ? "message " + std::to_string(seq) : text);
+    return signed_event(std::move(body), seq, lamport);
+  }
+
+  // A rename from `old_name` to `new_name`.
+  wire::verified_event nick(std::uint64_t seq, std::uint64_t lamport, const std::string& old_name,
+                            const std::string& new_name) const {
+    wire::pb::EventBody body;
+    body.mutable_nick()->set_old_name(old_name);
+    body.mutable_nick()->set_new_name(new_name);
+    return signed_event(std::move(body), seq, lamport);
+  }
+
+  wire::verified_event signed_event(wire::pb::EventBody body, std::uint64_t seq, std::uint64_t lamport) const {
     body.set_author(std::string(id().as_string_view()));
     body.set_seq(seq);
     body.set_lamport(lamport);
     body.set_sent_us(1'700'000'000'000'000 + seq);
-    body.mutable_text()->set_text(text.empty() ? "message " + std::to_string(seq) : text);
     wire::verified_event ev;
     ev.signed_event = wire::sign_event(body, identity_);
     ev.id = wire::id_of(ev.signed_event);

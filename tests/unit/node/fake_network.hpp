@@ -36,6 +36,7 @@ struct peer_node {
   std::optional<std::error_code> finished;
   // History, for nodes created with_store.
   bool with_store = false;
+  std::string last_name;  // the name its store remembers from the last run
   std::map<std::pair<peer_id, std::uint64_t>, wire::verified_event> stored;
   bool hold_own_writes = false;
   std::deque<seq_no> own_writes_held;
@@ -269,6 +270,7 @@ private:
       }
     }
     for (const auto& [author, seq] : contiguous) h.held.emplace_back(author, seq_no{seq});
+    h.own_name = n.last_name;
     return h;
   }
 

@@ -77,6 +77,23 @@ TEST(room_direct, an_absent_recipient_gets_it_when_back_and_the_sender_hears_bot
             (std::vector{ui_event::direct_state::pending, ui_event::direct_state::delivered}));
 }
 
+TEST(room_direct, messages_kept_for_an_absent_recipient_arrive_in_the_order_they_were_written) {
+  chain t;
+  auto& carol = t.net.node(t.c);
+  t.net.crash(t.c);
+  std::vector<std::string> written;
+  for (int i = 1; i <= 8; ++i) {
+    written.push_back("line " + std::to_string(i));
+    t.net.node(t.b).core->send_direct("carol", written.back(), t.net.now());
+  }
+  t.net.advance(std::chrono::seconds(6));
+  const auto c2 = t.net.join("carol", t.a, [&](peer_node& n) { n.id = std::move(carol.id); });
+  t.net.advance(std::chrono::seconds(11));  // the next retry
+  std::vector<std::string> got;
+  for (const auto& d : directs(t.net.node(c2))) got.push_back(d.text);
+  EXPECT_EQ(got, written);
+}
+
 // The recipient's receipt for a private file offer goes to the files layer, which keeps the
 // offer from going back into the outbox after a restart; until then there is none.
 TEST(room_direct, a_private_file_offer_is_reported_delivered_once_its_recipient_acknowledges_it) {

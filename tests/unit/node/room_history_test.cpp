@@ -140,6 +140,45 @@ TEST(room_history, a_restarted_member_continues_its_numbering_and_hash_chain) {
             std::string(reinterpret_cast<const char*>(third.id.bytes().data()), third.id.bytes().size()));
 }
 
+// /history names each line by the author's Nick events before and after it; a rename by
+// restarting under another --name must be one of them.
+TEST(room_history, a_member_restarted_under_another_name_announces_the_rename_as_an_event) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, store);
+  const auto b = net.join("bob", a, store);
+  net.node(b).core->say("as bob", net.now());
+  net.pump();
+  net.crash(b);
+  auto& old_bob = net.node(b);
+  const auto b2 = net.join("robert", a, [&](peer_node& n) {
+    n.id = std::move(old_bob.id);
+    n.with_store = true;
+    n.stored = old_bob.stored;
+    n.last_name = "bob";
+  });
+  const auto renames = net.node(a).all<ui_event::nick>();
+  ASSERT_EQ(renames.size(), 1u);
+  EXPECT_EQ(renames[0].old_name, "bob");
+  EXPECT_EQ(renames[0].new_name, "robert");
+  const auto& nick = net.node(a).stored.at({net.node(b2).id.id(), 2});
+  ASSERT_TRUE(nick.body.has_nick());
+  EXPECT_EQ(nick.body.nick().old_name(), "bob");
+}
+
+TEST(room_history, a_member_restarted_under_the_same_name_announces_nothing) {
+  fake_network net;
+  const auto a = net.add("alice", "r", {}, store);
+  const auto b = net.join("bob", a, store);
+  net.crash(b);
+  auto& old_bob = net.node(b);
+  net.join("bob", a, [&](peer_node& n) {
+    n.id = std::move(old_bob.id);
+    n.with_store = true;
+    n.last_name = "bob";
+  });
+  EXPECT_TRUE(net.node(a).all<ui_event::nick>().empty());
+}
+
 TEST(room_history, a_member_back_from_a_restart_fetches_only_what_it_missed) {
   fake_network net;
   const auto a = net.add("alice", "r", {}, store);

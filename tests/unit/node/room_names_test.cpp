@@ -135,10 +135,34 @@ TEST_F(room_names, an_ambiguous_name_asks_for_the_id_and_lists_the_candidates) {
   EXPECT_TRUE(answer<ui_event::whois>(impostor.short_hex()));
 }
 
-TEST_F(room_names, an_unknown_name_or_a_too_short_prefix_is_an_error) {
-  const peer_id bob = arrives("bob");
+TEST_F(room_names, an_unknown_name_is_an_error) {
+  arrives("bob");
   EXPECT_TRUE(answer<ui_event::error>("nobody"));
-  EXPECT_TRUE(answer<ui_event::error>(bob.short_hex().substr(0, 3)));
+}
+
+TEST_F(room_names, two_hex_digits_of_an_id_find_the_member) {
+  peer_id bob = arrives("bob");
+  // Keys are random: one in 256 shares our first two digits, which is the next test's case.
+  while (id_.id().hex().starts_with(bob.hex().substr(0, 2))) bob = arrives("bob");
+  const auto w = answer<ui_event::whois>(bob.hex().substr(0, 2));
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->member.peer.id, bob);
+}
+
+TEST_F(room_names, two_hex_digits_that_two_ids_start_with_list_both) {
+  peer_id bob = arrives("bob");
+  while (!id_.id().hex().starts_with(bob.hex().substr(0, 2))) bob = arrives("bob");
+  const auto e = answer<ui_event::error>(bob.hex().substr(0, 2));
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("ambiguous"), std::string::npos) << e->message;
+  EXPECT_NE(e->message.find(bob.short_hex()), std::string::npos) << e->message;
+}
+
+TEST_F(room_names, one_hex_digit_is_refused_with_the_reason) {
+  const peer_id bob = arrives("bob");
+  const auto e = answer<ui_event::error>(bob.hex().substr(0, 1));
+  ASSERT_TRUE(e);
+  EXPECT_NE(e->message.find("2 hex digits"), std::string::npos) << e->message;
 }
 
 }  // namespace

@@ -84,7 +84,14 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"send_to_a_member", "/send bob  notes.txt ", "send:bob:notes.txt"},
                     line_case{"get", "/get 1a2b3c4d", "get:1a2b3c4d"},
                     line_case{"cancel", "/cancel 1a2b", "cancel:1a2b"},
-                    line_case{"files", "/files", "files"}),
+                    line_case{"files", "/files", "files"},
+                    line_case{"commands_ignore_case", "/QUIT", "leave"},
+                    line_case{"commands_ignore_mixed_case", "/Who", "nodes"},
+                    line_case{"stats_in_capitals", "/STATS", "stats"},
+                    line_case{"arguments_keep_their_case", "/NICK Bob", "nick:Bob"},
+                    line_case{"msg_text_keeps_its_case", "/Msg bob HELLO", "msg:bob:HELLO"},
+                    line_case{"invite_qr_in_capitals", "/INVITE QR", "invite:qr"},
+                    line_case{"double_slash_text_keeps_its_case", "//QUIT", "say:/QUIT"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -101,8 +108,8 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"unknown_command_with_args", "/frobnicate now",
                               "invalid:unknown command /frobnicate (try /help)"},
                     line_case{"slash_alone", "/", "invalid:unknown command / (try /help)"},
-                    line_case{"commands_are_case_sensitive", "/WHO",
-                              "invalid:unknown command /WHO (try /help)"},
+                    line_case{"an_unknown_command_is_quoted_as_typed", "/FROB",
+                              "invalid:unknown command /FROB (try /help)"},
                     line_case{"command_prefix_is_not_a_command", "/whoi",
                               "invalid:unknown command /whoi (try /help)"},
                     line_case{"whois_without_a_name", "/whois", "invalid:usage: /whois NAME|ID"},
@@ -112,8 +119,8 @@ INSTANTIATE_TEST_SUITE_P(
                     line_case{"cancel_without_an_id", "/cancel ", "invalid:usage: /cancel FILE_ID (see /files)"},
                     line_case{"stats_prefix_is_not_stats", "/stat",
                               "invalid:unknown command /stat (try /help)"},
-                    line_case{"stats_is_case_sensitive", "/STATS",
-                              "invalid:unknown command /STATS (try /help)"},
+                    line_case{"a_long_verb_with_a_command_as_prefix_is_unknown", "/quit" + std::string(40, 'x'),
+                              "invalid:unknown command /quit" + std::string(28, 'x') + " (try /help)"},
                     line_case{"invite_with_an_unknown_argument", "/invite png",
                               "invalid:usage: /invite [qr]"}),
     [](const auto& p) { return std::string(p.param.name); });

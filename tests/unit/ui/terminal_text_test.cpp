@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <stdlib.h>
+#include <time.h>
+
+#include <optional>
 #include <string>
 
 namespace peerchat::ui {
@@ -37,6 +41,39 @@ TEST(terminal_text, a_body_cannot_print_a_line_that_looks_like_ours) {
 
 TEST(terminal_text, whole_output_keeps_its_own_lines) {
   EXPECT_EQ(visible_lines("* 2 members:\n  a\x1b[31m"), "* 2 members:\n  a^[[31m");
+}
+
+// Local time is the TZ's: the test fixes it, so it reads the same on every machine.
+class line_time_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (const char* tz = ::getenv("TZ")) saved_ = tz;
+    ::setenv("TZ", "UTC", 1);
+    ::tzset();
+  }
+  void TearDown() override {
+    if (saved_) ::setenv("TZ", saved_->c_str(), 1);
+    else ::unsetenv("TZ");
+    ::tzset();
+  }
+  static std::chrono::microseconds at(long long unix_seconds) { return std::chrono::seconds{unix_seconds}; }
+  std::optional<std::string> saved_;
+};
+
+// 2026-12-06 21:44:00 UTC and the days around it.
+constexpr long long dec6_2144 = 1796593440;
+
+TEST_F(line_time_test, a_line_from_today_shows_only_its_time) {
+  EXPECT_EQ(line_time(at(dec6_2144), at(dec6_2144 + 3600)), "21:44");
+}
+
+TEST_F(line_time_test, a_line_from_an_earlier_day_shows_its_date_too) {
+  EXPECT_EQ(line_time(at(dec6_2144), at(dec6_2144 + 3 * 3600)), "2026-12-06 21:44");  // just after midnight
+  EXPECT_EQ(line_time(at(dec6_2144), at(dec6_2144 + 366LL * 86400)), "2026-12-06 21:44");
+}
+
+TEST_F(line_time_test, the_same_day_of_another_year_is_another_day) {
+  EXPECT_EQ(line_time(at(dec6_2144), at(dec6_2144 + 365LL * 86400)), "2026-12-06 21:44");
 }
 
 }  // namespace

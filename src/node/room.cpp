@@ -288,6 +288,12 @@ void room::establish(link_id link, link_state& ls, const pb::Hello& hello, insta
   admitted_once_ = true;
   link_by_peer_[ls.peer] = link;
   tree_.neighbor_up(ls.peer);
+  if (told_cut_off_) {
+    told_cut_off_ = false;
+    const member* m = members_.find(ls.peer);
+    emit(ui_event::warning{"reconnected", "linked to the room again", {},
+                           m ? info_of(*m) : peer_info{ls.peer, {}, {}}, {}});
+  }
   if (ls.we_dialed()) retry_after_.erase(ls.dial_addr);
   if (!ready_) {
     ready_ = true;
@@ -472,6 +478,13 @@ void room::drop_link_state(link_id link, const link_state& ls) {
   if (auto p = link_by_peer_.find(ls.peer); p != link_by_peer_.end() && p->second == link) {
     link_by_peer_.erase(p);
     tree_.neighbor_down(ls.peer);
+    // Said once in the chat, not only in the log: lines typed now reach nobody until a link is
+    // back. Alone because every other member left (or is known failed) is not cut off.
+    if (link_by_peer_.empty() && ready_ && !leaving_ && !told_cut_off_ && !members_.live_others().empty()) {
+      told_cut_off_ = true;
+      emit(ui_event::warning{"disconnected", "no link to any member of the room now; trying to reach them again",
+                             {}, {}, {}});
+    }
   }
   if (catch_up_link_ == link) {
     catch_up_link_.reset();

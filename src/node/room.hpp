@@ -315,6 +315,8 @@ private:
   bool has_store_ = false;
   bool finished_sent_ = false;
   bool admitted_once_ = false;  // some link was established in this run
+  // The person was told that no member is reachable now; told again once one is.
+  bool told_cut_off_ = false;
   // finish_input: what must be acknowledged before we leave, and until when we wait.
   seq_no run_start_seq_;              // our last event before this run
   seq_no delivered_own_;              // the highest seq of ours a neighbour listed

@@ -148,6 +148,7 @@ std::string render(const ui_event_t& event, const frontend_options& options) {
                              to_string(e.member.state), clock_of(e.member.since),
                              e.linked ? ", linked directly" : "", names);
         } else if constexpr (std::is_same_v<T, ui_event::warning>) {
+          if (e.kind == "reconnected") return fmt::format("* {}", e.message);  // good news
           return fmt::format("! warning: {}", e.message);
         } else if constexpr (std::is_same_v<T, ui_event::file_offer>) {
           return fmt::format("* file offered: {}  (/get {} to download)", file_line(e.file), e.file.id.substr(0, 8));

@@ -87,3 +87,37 @@ def test_a_member_paused_for_less_than_the_suspicion_window_is_never_declared_fa
         assert verdicts == [], f"{node.name} declared the paused member gone: {verdicts}"
     wait_all_know(room)
     assert_everyone_hears_everyone(room, "after the pause")
+
+
+def warning_of(event, kind):
+    return event["event"] == "warning" and event.get("kind") == kind
+
+
+def test_a_member_cut_off_from_everyone_is_told_once_and_told_when_it_is_back(cluster):
+    alice = cluster.spawn("alice")
+    bob = cluster.spawn("bob", join=alice)
+    wait_all_know([alice, bob])
+    alice.kill()
+    cut = bob.wait_for(lambda e: warning_of(e, "disconnected"), what="the disconnected warning")
+    assert "no link to any member" in cut["message"]
+    back = cluster.respawn(alice, join=bob)
+    bob.wait_for(lambda e: warning_of(e, "reconnected") and e["peer"]["id"] == back.id,
+                 what="the reconnected notice")
+    assert len([e for e in bob.events if warning_of(e, "disconnected")]) == 1, "said once, not per retry"
+
+
+def test_a_member_whose_peers_all_left_is_not_told_it_is_cut_off(cluster):
+    alice = cluster.spawn("alice")
+    bob = cluster.spawn("bob", join=alice)
+    wait_all_know([alice, bob])
+    alice.leave()
+    bob.wait_event("member-left", peer__id=alice.id, reason="left")
+    deadline = time.monotonic() + 30
+    while True:  # until bob's link to alice is gone: the moment it would have been told
+        mark = len(bob.events)
+        bob.send("/stats")
+        if bob.wait_event("stats", since=mark)["links"] == 0:
+            break
+        assert time.monotonic() < deadline, "bob kept a link to a member that left"
+        time.sleep(0.1)  # polling interval
+    assert not [e for e in bob.events if warning_of(e, "disconnected")]

@@ -27,7 +27,7 @@ class TerminalNode:
         self.output = b""
         self.proc = subprocess.Popen(
             [peerchat_bin(), "--name", name, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
-             "--join", join, *extra_args],
+             *(["--join", join] if join else []), *extra_args],
             stdin=slave, stdout=slave, stderr=slave if stderr_on_pty else subprocess.DEVNULL)
         os.close(slave)
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from peerchat_harness import TIMEOUT
-from test_terminal import TerminalNode
+from test_terminal import TerminalNode, wait_joined
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def mallory_and_bob(cluster, tmp_path):
     mallory = cluster.spawn("mallory")
     bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
     try:
-        bob.read_until(b"* history:")
+        wait_joined(mallory, bob)
         yield mallory, bob
     finally:
         bob.stop()
@@ -96,7 +96,7 @@ def test_cancel_says_cancelled_and_no_bar_follows(cluster, tmp_path):
         f.truncate(1024 * 1024 * 1024)  # sparse: long enough to cancel mid-way
     bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
     try:
-        bob.read_until(b"* history:")
+        wait_joined(mallory, bob)
         mallory.send(f"/send * {big}")
         offer = mallory.wait_event("file-offer")
         file_id = offer["file"]["id"][:8].encode()

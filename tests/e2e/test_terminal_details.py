@@ -5,21 +5,10 @@ offer names both ends, and /cancel replaces the progress bar with one plain line
 
 import re
 
-import pytest
 
 from peerchat_harness import TIMEOUT
-from test_terminal import TerminalNode, wait_joined
-
-
-@pytest.fixture
-def mallory_and_bob(cluster, tmp_path):
-    mallory = cluster.spawn("mallory")
-    bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
-    try:
-        wait_joined(mallory, bob)
-        yield mallory, bob
-    finally:
-        bob.stop()
+# mallory_and_bob is the fixture of test_terminal: a machine-mode member and bob on a pty.
+from test_terminal import TerminalNode, mallory_and_bob, wait_joined  # noqa: F401
 
 
 def test_invite_qr_leaves_the_prompt_drawn_under_the_code(mallory_and_bob):

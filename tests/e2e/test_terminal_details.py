@@ -5,7 +5,6 @@ offer names both ends, and /cancel replaces the progress bar with one plain line
 
 import re
 
-
 from peerchat_harness import TIMEOUT
 # mallory_and_bob is the fixture of test_terminal: a machine-mode member and bob on a pty.
 from test_terminal import TerminalNode, mallory_and_bob, wait_joined  # noqa: F401

@@ -18,16 +18,24 @@ class missed_lines {
 public:
   explicit missed_lines(std::size_t shown) : shown_(shown) {}
 
-  void add(ui_event::message line) {
+  // Counts one line; `make()` builds its message only if it is among the newest so far, so
+  // a catch-up of 100,000 lines builds few more than `shown` of them.
+  template <class MakeMessage>
+  void add(lamport_time lamport, const peer_id& author, seq_no seq, MakeMessage&& make) {
     ++total_;
     if (shown_ == 0) return;
-    line.missed = true;
-    const key k{line.lamport.value, line.from.id, line.seq.value};
+    const key k{lamport.value, author, seq.value};
     if (newest_.size() == shown_) {
       if (!(newest_.begin()->first < k)) return;  // older than every line kept
       newest_.erase(newest_.begin());
     }
+    ui_event::message line = make();
+    line.missed = true;
     newest_.emplace(k, std::move(line));
+  }
+
+  void add(ui_event::message line) {
+    add(line.lamport, line.from.id, line.seq, [&] { return std::move(line); });
   }
 
   std::uint64_t total() const { return total_; }

@@ -277,7 +277,7 @@ private:
   // A restarted node (no --join) whose remembered member refused our secret before any link
   // was admitted: the room will not take us, so give up instead of dialing on.
   void check_rejoin_refused(const link_state& ls, std::error_code why);
-  void note_delivered(const peer_id& neighbour, seq_no theirs, instant now);
+  void note_delivered(seq_no theirs, instant now);
   void run_drain(instant now);
   void learn_observed_ip(const std::string& ip);
   // A new name or address, or a rumour of our death to refute: a new incarnation, signed, to

@@ -167,7 +167,7 @@ void room::handle_summary(link_id from, const pb::Summary& msg, instant now) {
     const seq_no theirs{entry.seq()};
     if (theirs < our_seq(*author)) they_lack = true;
     if (*author == id_.id()) {
-      note_delivered(sender, theirs, now);
+      note_delivered(theirs, now);
       continue_sequence(theirs);
       continue;
     }
@@ -226,8 +226,7 @@ void room::finish_input(instant now) {
 // and in order). It is the claim of an admitted member (its id is its TLS key, and in a
 // closed room it proved the secret), not a signed receipt: a member could claim to hold what
 // it dropped, as it could drop what it holds. Claims beyond what we sent count as what we sent.
-void room::note_delivered(const peer_id& neighbour, seq_no theirs, instant now) {
-  (void)neighbour;
+void room::note_delivered(seq_no theirs, instant now) {
   const seq_no sent{own_seq_.value - unsent_own_.size()};
   delivered_own_ = std::max(delivered_own_, std::min(theirs, sent));
   if (drain_target_ && !leaving_) run_drain(now);
@@ -346,7 +345,8 @@ void room::handle_event_batch(link_id from, const pb::EventBatch& msg, instant n
     if (catch_up_.expects(ev.author, ev.seq)) {
       catch_up_.received(ev.author, ev.seq);
       lamport_ = std::max(lamport_, ev.lamport);
-      if (ev.body.has_text() && ev.author != id_.id()) missed_.add(message_of(ev));
+      if (ev.body.has_text() && ev.author != id_.id())
+        missed_.add(ev.lamport, ev.author, ev.seq, [&] { return message_of(ev); });
       history.push_back(std::move(ev));
       continue;
     }

@@ -5,6 +5,7 @@ title or forge a line of ours."""
 import fcntl
 import os
 import pty
+import re
 import select
 import struct
 import subprocess
@@ -169,5 +170,20 @@ def test_a_newcomer_is_shown_the_rooms_last_lines_under_a_divider(cluster, tmp_p
         divider = screen.index("— the room's last 3 lines before you joined —".encode())
         assert divider < screen.index(b"earlier 0") < screen.index(b"earlier 1") < screen.index(b"earlier 2")
         assert b"* history:" not in screen, "the lines are shown, not counted"
+    finally:
+        bob.stop()
+
+
+def test_a_member_cut_off_from_everyone_is_told_in_the_chat_and_told_when_back(cluster, tmp_path):
+    mallory = cluster.spawn("mallory")
+    bob = TerminalNode("bob", tmp_path / "bob", mallory.listen)
+    try:
+        wait_joined(mallory, bob)
+        bob_addr = re.search(rb"listening on (\S+)", bob.output).group(1).decode()
+        mallory.kill()
+        bob.read_until(b"! warning: no link to any member of the room now")
+        mark = len(bob.output)
+        cluster.respawn(mallory, join=bob_addr)
+        bob.read_until(b"* linked to the room again", since=mark)
     finally:
         bob.stop()
